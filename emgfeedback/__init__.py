@@ -1,0 +1,3 @@
+"""emgfeedback: surface-EMG muscle-activation biofeedback for backbend training."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""``python -m emgfeedback``: the same as the ``emgfeedback`` command."""
+
+import sys
+
+from emgfeedback.cli import main
+
+sys.exit(main())

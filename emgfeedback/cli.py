@@ -1,0 +1,64 @@
+"""The ``emgfeedback`` command line: one sub-command per module in ``emgfeedback.commands``.
+
+Each command module defines ``register(subparsers)`` and sets ``func`` on its parser.
+Expected failures (bad settings, bad files, missing ports) print one line and exit
+non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from emgfeedback import __version__, commands
+from emgfeedback.errors import EXPECTED_ERRORS
+
+EPILOG = """examples:
+  emgfeedback demo                     dashboard on the built-in simulated sensor
+  emgfeedback devices                  find the Arduino
+  emgfeedback calibrate --source /dev/ttyACM0 --name standard
+  emgfeedback live --source /dev/ttyACM0 --profile standard
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every command module's sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="emgfeedback",
+        description="Surface-EMG biofeedback for backbends: keep the high hamstring and glute max at 30-50 %MVC.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"emgfeedback {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if mod.name.startswith("_"):
+            continue
+        importlib.import_module(f"emgfeedback.commands.{mod.name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except EXPECTED_ERRORS as exc:
+        print(f"emgfeedback: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emgfeedback: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

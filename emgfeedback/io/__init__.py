@@ -1,0 +1,1 @@
+"""Getting samples in: pure decoders, sources (serial, simulated, replay), the acquisition thread."""

@@ -1,0 +1,87 @@
+"""The Source interface every input implements, and the chunks it yields."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import numpy as np
+
+from emgfeedback.config import StreamInfo
+
+
+class SourceError(RuntimeError):
+    """A source cannot deliver; the message is one line naming the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive samples (n, channels) starting at the absolute sample index ``start``.
+
+    Indices only grow; a chunk that starts after the previous one ended marks a gap.
+    """
+
+    start: int
+    samples: np.ndarray
+
+    @property
+    def stop(self) -> int:
+        return self.start + int(self.samples.shape[0])
+
+
+@dataclass
+class SourceStats:
+    """Counters a source keeps for the status bar and ``monitor --json``."""
+
+    frames: int = 0
+    lost: int = 0
+    rejected: int = 0
+    reconnects: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # (start index, length in samples)
+
+
+class Source(ABC):
+    """Open, then ``read`` chunks until done, then close. ``info`` is valid once open."""
+
+    def __init__(self) -> None:
+        self.stats = SourceStats()
+        self._info: StreamInfo | None = None
+        self._stop = threading.Event()
+
+    @property
+    def info(self) -> StreamInfo:
+        if self._info is None:
+            raise SourceError("source is not open: open it before asking for its stream info")
+        return self._info
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect and learn the stream's settings (sets ``info``)."""
+
+    @abstractmethod
+    def read(self, timeout: float = 0.1) -> Chunk | None:
+        """The next chunk, or None if none arrived within ``timeout`` seconds.
+
+        Raises EOFError when a finite source is exhausted and SourceError on failure.
+        """
+
+    def close(self) -> None:
+        """Release the device; safe to call twice."""
+        self._stop.set()
+
+    def interrupt(self) -> None:
+        """Ask a blocked ``read`` (or a reconnect wait) to return soon; thread-safe."""
+        self._stop.set()
+
+    @property
+    def description(self) -> str:
+        return self._info.description if self._info else type(self).__name__
+
+    def __enter__(self) -> Source:
+        self.open()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""Source specification strings, the same for every command.
+
+``simulated[:SCENARIO]``, ``replay:FILE``, or a serial port path / pyserial URL
+(``/dev/ttyACM0``, ``COM3``, ``loop://``, ``socket://host:port``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emgfeedback.config import DEFAULT_FS
+from emgfeedback.io.sources import Source
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Options that apply to some kinds of source; the CLI fills them from flags."""
+
+    fs: float | None = None
+    channels: int | None = None
+    columns: list[int] | None = None
+    protocol: str = "auto"
+    baud: int | None = None
+    realtime: bool = True
+    seed: int = 0
+    loop: bool = False
+
+
+def describe_spec(spec: str) -> str:
+    """Which kind of source a spec names: simulated, replay or serial."""
+    if spec == "simulated" or spec.startswith("simulated:"):
+        return "simulated"
+    if spec.startswith("replay:"):
+        return "replay"
+    return "serial"
+
+
+def open_source(spec: str, options: SourceOptions | None = None) -> Source:
+    """Build (not yet open) the source a spec names."""
+    opts = options or SourceOptions()
+    kind = describe_spec(spec)
+    if kind == "simulated":
+        from emgfeedback.io.simulated import SimulatedSource
+
+        scenario = spec.partition(":")[2] or "backbend-hold"
+        return SimulatedSource(
+            scenario, channels=opts.channels or 4, fs=opts.fs or DEFAULT_FS, seed=opts.seed, realtime=opts.realtime
+        )
+    if kind == "replay":
+        from emgfeedback.io.replay import ReplaySource
+
+        return ReplaySource(spec.partition(":")[2], fs=opts.fs, columns=opts.columns, realtime=opts.realtime, loop=opts.loop)
+    from emgfeedback.io.serial_source import SerialSource
+
+    return SerialSource(spec, protocol=opts.protocol, baud=opts.baud, fs=opts.fs)

@@ -1,0 +1,35 @@
+"""Where the user's data lives: the platform's user data directory, owner-only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "emgfeedback"
+
+
+def data_dir() -> Path:
+    """The data directory (``EMGFEEDBACK_HOME`` overrides it), created readable by the owner only."""
+    override = os.environ.get("EMGFEEDBACK_HOME")
+    path = Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
+    return private_dir(path)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and make it mode 0700: health data is private."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def profiles_dir() -> Path:
+    """Calibration profiles, one JSON file each."""
+    return private_dir(data_dir() / "profiles")
+
+
+def sessions_path() -> Path:
+    """The SQLite session store."""
+    return data_dir() / "sessions.sqlite3"
