@@ -20,9 +20,10 @@ from scipy import signal
 from emgfeedback.config import DEFAULT_FS, SettingsError, StreamInfo
 from emgfeedback.frontends import PRESETS
 from emgfeedback.io.sources import Chunk, Source
+from emgfeedback.muscles import STANDARD, muscle_kind
 
 #: Channel order of the simulated board (and the default muscle map).
-MUSCLES = ("glute_max_left", "hamstring_left", "glute_max_right", "hamstring_right")
+MUSCLES = STANDARD
 #: MVC RMS at the skin, microvolts, per muscle kind.
 MVC_UV = {"glute_max": 400.0, "hamstring": 300.0}
 #: Resting noise RMS at the skin, microvolts.
@@ -32,11 +33,6 @@ VREF_MV = 5000.0
 MID_SCALE = 512.0
 UV_PER_COUNT = PRESETS["simulated"].counts_to_uv(ADC_BITS, VREF_MV) or 1.0
 _BLOCK = 1000  # samples generated per random block
-
-
-def muscle_kind(name: str) -> str:
-    """``glute_max_left`` -> ``glute_max``."""
-    return name.rsplit("_", 1)[0] if name.endswith(("_left", "_right")) else name
 
 
 @dataclass(frozen=True)
@@ -159,8 +155,8 @@ def backbend_script(channels: int) -> Script:
     b.hold(10.0)
     # hold 2: steady, a short clench, then the glute drops below
     h0 = b.now
-    b.ramp(1.5, lv(42, 45)).hold(8.5).ramp(0.5, lv(62, 46)).hold(2.5).ramp(0.5, lv(42, 45)).hold(6.0)
-    b.ramp(1.0, lv(24, 44)).hold(2.0).ramp(1.0, lv(40, 44)).hold(5.5).ramp(1.0, lv(2, 2))
+    b.ramp(1.5, lv(40, 42)).hold(8.5).ramp(0.5, lv(65, 42)).hold(2.5).ramp(0.5, lv(40, 42)).hold(6.0)
+    b.ramp(1.0, lv(22, 42)).hold(2.0).ramp(1.0, lv(40, 42)).hold(5.5).ramp(1.0, lv(2, 2))
     holds.append((h0, b.now))
     b.hold(10.0)
     artifacts = tuple(h + 0.2 for h, _ in holds)

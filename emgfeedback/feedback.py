@@ -1,0 +1,432 @@
+"""Feedback semantics, no Qt: band states with hysteresis and dwell, hold statistics, cue decisions.
+
+All of it runs on blocks of %MVC samples with absolute indices, vectorized, and gives
+the same answer whatever the block sizes, so the dashboard, the recorder, exports and
+tests agree to the sample.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emgfeedback.config import Band
+from emgfeedback.muscles import is_glute, is_hamstring
+
+
+class State(enum.IntEnum):
+    """Where a muscle is relative to its band; UNKNOWN when there is no valid %MVC."""
+
+    UNKNOWN = 0
+    BELOW = 1
+    IN = 2
+    OVER = 3
+
+    @property
+    def label(self) -> str:
+        return {0: "no signal", 1: "below", 2: "in band", 3: "over-clench"}[int(self)]
+
+    @property
+    def key(self) -> str:
+        """Short stable name for files: unknown, below, in, over."""
+        return self.name.lower()
+
+
+_AMBIG_LOW = -1  # within the hysteresis of the lower edge
+_AMBIG_HIGH = -2  # within the hysteresis of the upper edge
+
+
+def _ffill(values: np.ndarray, valid: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    """Forward-fill ``values`` (n, ch) from rows where ``valid``; before the first, ``initial``."""
+    n = values.shape[0]
+    idx = np.where(valid, np.arange(n)[:, None], -1)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    out = np.take_along_axis(values, np.maximum(idx, 0), axis=0)
+    return np.where(idx >= 0, out, initial[None, :])
+
+
+class BandClassifier:
+    """Per-channel state with hysteresis (a state is left only beyond the edge +- hysteresis)
+    and dwell (a new state is reported once it has lasted ``dwell_ms``)."""
+
+    def __init__(self, bands: Sequence[Band], fs: float) -> None:
+        self.bands = list(bands)
+        ch = len(self.bands)
+        self.fs = fs
+        self.low = np.array([b.low for b in self.bands])
+        self.high = np.array([b.high for b in self.bands])
+        self.hyst = np.array([b.hysteresis for b in self.bands])
+        self.dwell = np.array([max(round(b.dwell_ms * fs / 1000.0), 1) for b in self.bands])
+        self.raw_state = np.full(ch, int(State.UNKNOWN))  # hysteresis state of the last sample
+        self.run_length = np.zeros(ch, dtype=np.int64)  # how long raw_state has lasted
+        self.reported = np.full(ch, int(State.UNKNOWN))  # last reported (dwelled) state
+
+    def update(self, percent: np.ndarray) -> np.ndarray:
+        """%MVC (n, channels) -> reported states (n, channels) as int8 :class:`State` values."""
+        p = np.asarray(percent, dtype=np.float64)
+        if p.ndim == 1:
+            p = p[:, None]
+        n = p.shape[0]
+        if n == 0:
+            return np.empty((0, len(self.bands)), dtype=np.int8)
+        zone = np.full(p.shape, _AMBIG_LOW, dtype=np.int64)
+        zone[p < self.low - self.hyst] = State.BELOW
+        zone[(p > self.low + self.hyst) & (p < self.high - self.hyst)] = State.IN
+        zone[(p >= self.high - self.hyst) & (p <= self.high + self.hyst)] = _AMBIG_HIGH
+        zone[p > self.high + self.hyst] = State.OVER
+        zone[~np.isfinite(p)] = State.UNKNOWN
+        definite = zone >= 0
+        raw = _ffill(zone, definite, self.raw_state)
+        # in an ambiguous zone keep the previous state only if it borders that zone, else "in band"
+        amb_low = zone == _AMBIG_LOW
+        amb_high = zone == _AMBIG_HIGH
+        fix = (amb_low & ~np.isin(raw, (State.BELOW, State.IN))) | (amb_high & ~np.isin(raw, (State.IN, State.OVER)))
+        raw = np.where(fix, int(State.IN), raw)
+        # run lengths of raw states, continuing the run carried from the last block
+        change = np.empty(p.shape, dtype=bool)
+        change[0] = raw[0] != self.raw_state
+        change[1:] = raw[1:] != raw[:-1]
+        rows = np.arange(n)[:, None]
+        run_start = np.where(change, rows, -1)
+        np.maximum.accumulate(run_start, axis=0, out=run_start)
+        carried = run_start < 0
+        length = np.where(carried, rows + 1 + self.run_length[None, :], rows - run_start + 1)
+        confirmed = length >= self.dwell[None, :]
+        reported = _ffill(raw, confirmed, self.reported)
+        self.raw_state = raw[-1].copy()
+        self.run_length = length[-1].copy()
+        self.reported = reported[-1].copy()
+        return reported.astype(np.int8)
+
+
+@dataclass
+class MuscleHoldStats:
+    """One muscle's numbers for one hold."""
+
+    name: str
+    samples: int = 0
+    in_band: int = 0
+    below: int = 0
+    over: int = 0
+    unknown: int = 0
+    sum_pct: float = 0.0
+    valid: int = 0
+    peak_pct: float = 0.0
+    overclench_episodes: int = 0
+
+    def as_dict(self, fs: float) -> dict[str, float | int | str]:
+        """JSON-ready summary (seconds and percentages)."""
+        dur = self.samples / fs if fs else 0.0
+        return {
+            "muscle": self.name,
+            "time_in_band_s": self.in_band / fs,
+            "time_in_band_pct": 100.0 * self.in_band / self.samples if self.samples else 0.0,
+            "time_below_s": self.below / fs,
+            "time_over_s": self.over / fs,
+            "mean_pct_mvc": self.sum_pct / self.valid if self.valid else float("nan"),
+            "peak_pct_mvc": self.peak_pct,
+            "overclench_count": self.overclench_episodes,
+            "overclench_s": self.over / fs,
+            "duration_s": dur,
+        }
+
+
+@dataclass
+class HoldSummary:
+    """What a finished (or running) hold looked like; see :meth:`as_dict` for the JSON keys."""
+
+    number: int
+    start_index: int
+    stop_index: int
+    fs: float
+    muscles: list[MuscleHoldStats]
+    synergy_samples: int = 0
+    hamstring_first_in_band: int | None = None
+    glute_first_in_band: int | None = None
+
+    @property
+    def samples(self) -> int:
+        return self.stop_index - self.start_index
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples / self.fs
+
+    @property
+    def synergy_pct(self) -> float:
+        """% of the hold with the high hamstring in band while the glute max was not over-clenching."""
+        return 100.0 * self.synergy_samples / self.samples if self.samples else 0.0
+
+    @property
+    def hamstring_lead_s(self) -> float | None:
+        """How long before the glute max the hamstring first reached the band (negative: after)."""
+        if self.hamstring_first_in_band is None or self.glute_first_in_band is None:
+            return None
+        return (self.glute_first_in_band - self.hamstring_first_in_band) / self.fs
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "hold": self.number,
+            "start_index": self.start_index,
+            "stop_index": self.stop_index,
+            "start_s": self.start_index / self.fs,
+            "duration_s": self.duration_s,
+            "synergy_pct": self.synergy_pct,
+            "hamstring_lead_s": self.hamstring_lead_s,
+            "muscles": [m.as_dict(self.fs) for m in self.muscles],
+        }
+
+
+class HoldTracker:
+    """Accumulates statistics of one backbend hold from (percent, state) blocks."""
+
+    def __init__(self, number: int, names: Sequence[str], fs: float, start_index: int) -> None:
+        self.names = list(names)
+        self.summary = HoldSummary(number, start_index, start_index, fs, [MuscleHoldStats(n) for n in names])
+        self._ham = np.array([is_hamstring(n) for n in names])
+        self._glute = np.array([is_glute(n) for n in names])
+        self._prev_over = np.zeros(len(names), dtype=bool)
+
+    def update(self, start: int, percent: np.ndarray, states: np.ndarray) -> None:
+        """Add a block; samples before the hold's start are ignored."""
+        s = self.summary
+        skip = max(s.start_index - start, 0)
+        if skip:
+            percent, states, start = percent[skip:], states[skip:], start + skip
+        n = states.shape[0]
+        if n == 0:
+            return
+        for c, m in enumerate(s.muscles):
+            st = states[:, c]
+            pc = percent[:, c]
+            ok = np.isfinite(pc)
+            m.samples += n
+            m.in_band += int(np.count_nonzero(st == State.IN))
+            m.below += int(np.count_nonzero(st == State.BELOW))
+            over = st == State.OVER
+            m.over += int(np.count_nonzero(over))
+            m.unknown += int(np.count_nonzero(st == State.UNKNOWN))
+            m.valid += int(np.count_nonzero(ok))
+            if ok.any():
+                m.sum_pct += float(pc[ok].sum())
+                m.peak_pct = max(m.peak_pct, float(pc[ok].max()))
+            starts = over & ~np.concatenate([[self._prev_over[c]], over[:-1]])
+            m.overclench_episodes += int(np.count_nonzero(starts))
+            self._prev_over[c] = bool(over[-1])
+        in_band = states == State.IN
+        if self._ham.any():
+            ham_ok = in_band[:, self._ham].all(axis=1)
+            glute_ok = ~(states[:, self._glute] == State.OVER).any(axis=1) if self._glute.any() else True
+            s.synergy_samples += int(np.count_nonzero(ham_ok & glute_ok))
+            if s.hamstring_first_in_band is None and in_band[:, self._ham].any():
+                s.hamstring_first_in_band = start + int(np.argmax(in_band[:, self._ham].any(axis=1)))
+        if self._glute.any() and s.glute_first_in_band is None and in_band[:, self._glute].any():
+            s.glute_first_in_band = start + int(np.argmax(in_band[:, self._glute].any(axis=1)))
+        s.stop_index = start + n
+
+
+class Cue(enum.StrEnum):
+    """A sound the user should hear; each is distinct and short."""
+
+    BELOW = "below"  # dropped under the band: activate a little more
+    OVER = "over"  # over-clench: ease off
+    RETURN = "return"  # back in the band
+    TICK = "tick"  # every 10 s spent in band
+    HOLD_START = "hold-start"
+    HOLD_END = "hold-end"
+
+
+@dataclass(frozen=True)
+class CueEvent:
+    """A cue decision: what, for which muscle (None for all), at which sample."""
+
+    cue: Cue
+    index: int
+    muscle: str | None = None
+
+
+class CueEngine:
+    """Turns state changes into cues: one on leaving or re-entering the band, a tick every
+    ``tick_s`` continuously in band (all muscles), and at most one cue per ``min_gap_s``
+    per muscle so it never becomes continuous noise."""
+
+    def __init__(self, names: Sequence[str], fs: float, *, tick_s: float = 10.0, min_gap_s: float = 0.4) -> None:
+        self.names = list(names)
+        self.fs = fs
+        self.tick = max(round(tick_s * fs), 1)
+        self.min_gap = round(min_gap_s * fs)
+        self.prev: np.ndarray | None = None
+        self.last_cue = np.full(len(names), -(10**12), dtype=np.int64)
+        self.in_band_since: int | None = None
+
+    def reset(self) -> None:
+        """Forget history (at the start of a hold): the next states are the baseline, not a change."""
+        self.prev = None
+        self.in_band_since = None
+
+    def _ticks(self, start: int, all_in: np.ndarray) -> list[CueEvent]:
+        """A tick every ``tick`` samples of an unbroken run with every muscle in band."""
+        out: list[CueEvent] = []
+        n = all_in.shape[0]
+        flags = np.concatenate([[self.in_band_since is not None], all_in]).astype(np.int8)
+        edges = [*np.flatnonzero(np.diff(flags)).tolist(), n]
+        pos, run = 0, self.in_band_since
+        for edge in edges:
+            if run is not None and edge > pos:
+                a, b = start + pos, start + edge
+                k = max(1, -(-(a - run) // self.tick))
+                out.extend(CueEvent(Cue.TICK, t) for t in range(run + k * self.tick, b, self.tick))
+            if edge < n:
+                run = start + edge if all_in[edge] else None
+            pos = edge
+        self.in_band_since = run
+        return out
+
+    def update(self, start: int, states: np.ndarray) -> list[CueEvent]:
+        """Cue events for a block of reported states (n, channels)."""
+        events: list[CueEvent] = []
+        n = states.shape[0]
+        if n == 0:
+            return events
+        prev = states[0].astype(np.int64) if self.prev is None else self.prev
+        full = np.vstack([prev[None, :], states.astype(np.int64)])
+        changed_rows, changed_cols = np.nonzero(full[1:] != full[:-1])
+        for r, c in zip(changed_rows.tolist(), changed_cols.tolist(), strict=True):
+            before, after = State(int(full[r, c])), State(int(full[r + 1, c]))
+            cue = {State.BELOW: Cue.BELOW, State.OVER: Cue.OVER}.get(after)
+            if after is State.IN and before in (State.BELOW, State.OVER):
+                cue = Cue.RETURN
+            if cue is None or before is State.UNKNOWN:
+                continue
+            idx = start + r
+            if idx - self.last_cue[c] < self.min_gap:
+                continue
+            self.last_cue[c] = idx
+            events.append(CueEvent(cue, idx, self.names[c]))
+        events.extend(self._ticks(start, (states == State.IN).all(axis=1)))
+        self.prev = states[-1].astype(np.int64).copy()
+        events.sort(key=lambda e: e.index)
+        return events
+
+
+@dataclass
+class FeedbackUpdate:
+    """What one block changed: states per sample, cues, and holds that ended."""
+
+    start: int
+    states: np.ndarray
+    cues: list[CueEvent] = field(default_factory=list)
+    finished_holds: list[HoldSummary] = field(default_factory=list)
+    started_hold: int | None = None
+
+
+class FeedbackEngine:
+    """Classifier + holds + cues for all muscles; what the dashboard and the recorder share.
+
+    ``auto_start``: a hold starts by itself once every muscle has been in band for
+    ``auto_enter_s``, and an auto-started hold ends when every muscle has been below
+    the band for ``auto_exit_s``.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        bands: Sequence[Band],
+        fs: float,
+        *,
+        auto_start: bool = False,
+        auto_enter_s: float = 1.0,
+        auto_exit_s: float = 2.0,
+        cues_outside_holds: bool = False,
+    ) -> None:
+        self.names = list(names)
+        self.fs = fs
+        self.classifier = BandClassifier(bands, fs)
+        self.cues = CueEngine(names, fs)
+        self.auto_start = auto_start
+        self.auto_enter = round(auto_enter_s * fs)
+        self.auto_exit = round(auto_exit_s * fs)
+        self.cues_outside_holds = cues_outside_holds
+        self.hold: HoldTracker | None = None
+        self.hold_auto = False
+        self.holds: list[HoldSummary] = []
+        self._all_in_run = 0
+        self._all_below_run = 0
+        self._pending_start: int | None = None
+        self._pending_stop: int | None = None
+        self.index = 0
+
+    @property
+    def holding(self) -> bool:
+        return self.hold is not None
+
+    def start_hold(self, index: int | None = None) -> None:
+        """Start a hold at sample ``index`` (default: the next sample processed)."""
+        if self.hold is None:
+            self._pending_start = self.index if index is None else index
+            self._pending_stop = None
+
+    def stop_hold(self, index: int | None = None) -> None:
+        """End the running hold at sample ``index`` (default: the next sample processed)."""
+        if self.hold is not None or self._pending_start is not None:
+            self._pending_stop = self.index if index is None else index
+
+    def _open(self, index: int, auto: bool, upd: FeedbackUpdate) -> None:
+        self.hold = HoldTracker(len(self.holds) + 1, self.names, self.fs, index)
+        self.hold_auto = auto
+        self.cues.reset()
+        upd.started_hold = index
+        upd.cues.append(CueEvent(Cue.HOLD_START, index))
+
+    def _close(self, index: int, upd: FeedbackUpdate) -> None:
+        assert self.hold is not None
+        summary = self.hold.summary
+        summary.stop_index = max(min(index, summary.stop_index), summary.start_index)
+        self.holds.append(summary)
+        upd.finished_holds.append(summary)
+        upd.cues.append(CueEvent(Cue.HOLD_END, index))
+        self.hold = None
+
+    def process(self, start: int, percent: np.ndarray) -> FeedbackUpdate:
+        """Classify a block, advance the hold and decide cues."""
+        states = self.classifier.update(percent)
+        n = states.shape[0]
+        upd = FeedbackUpdate(start, states)
+        stop = start + n
+        if self._pending_start is not None and self.hold is None:
+            at = max(self._pending_start, start)
+            self._pending_start = None
+            self._open(at, False, upd)
+        if self.auto_start and n:
+            self._auto(start, states, upd)
+        if self.hold is not None:
+            tracker = self.hold
+            end = stop if self._pending_stop is None else min(max(self._pending_stop, tracker.summary.start_index), stop)
+            k = max(end - start, 0)
+            tracker.update(start, percent[:k], states[:k])
+            cue_from = max(tracker.summary.start_index - start, 0)
+            upd.cues.extend(self.cues.update(start + cue_from, states[cue_from:k]))
+            if self._pending_stop is not None:
+                self._pending_stop = None
+                self._close(end, upd)
+        elif self.cues_outside_holds:
+            upd.cues.extend(self.cues.update(start, states))
+        upd.cues.sort(key=lambda e: e.index)
+        self.index = stop
+        return upd
+
+    def _auto(self, start: int, states: np.ndarray, upd: FeedbackUpdate) -> None:
+        """Auto-start and auto-stop from run lengths of 'all in band' and 'all below'."""
+        all_in = (states == State.IN).all(axis=1)
+        all_below = (states <= State.BELOW).all(axis=1)
+        for r in range(states.shape[0]):
+            self._all_in_run = self._all_in_run + 1 if all_in[r] else 0
+            self._all_below_run = self._all_below_run + 1 if all_below[r] else 0
+            if self.hold is None and self._all_in_run >= max(self.auto_enter, 1):
+                self._open(start + r, True, upd)
+            elif self.hold is not None and self.hold_auto and self._all_below_run >= max(self.auto_exit, 1):
+                self._pending_stop = max(start, start + r - self.auto_exit + 1)
+                return
