@@ -16,21 +16,30 @@ import numpy as np
 from emgfeedback.config import StreamInfo
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
+from emgfeedback.feedback import CueEvent, FeedbackEngine, FeedbackUpdate, HoldSummary
 from emgfeedback.io.ringbuffer import RingBuffer
 from emgfeedback.io.sources import Source, SourceStats
 
-FIELDS = ("raw", "filtered", "envelope", "percent")
+FIELDS = ("raw", "filtered", "envelope", "percent", "state")
 
 
 @dataclass(frozen=True)
 class Block:
-    """One processed chunk, as handed to listeners."""
+    """One processed chunk, as handed to listeners; ``feedback`` is None without a feedback engine."""
 
     start: int
     raw: np.ndarray
     filtered: np.ndarray
     envelope: np.ndarray
     percent: np.ndarray
+    feedback: FeedbackUpdate | None = None
+
+    @property
+    def states(self) -> np.ndarray:
+        """Band state per sample (int8 :class:`~emgfeedback.feedback.State` values)."""
+        if self.feedback is None:
+            return np.zeros(self.percent.shape, dtype=np.int8)
+        return self.feedback.states
 
     @property
     def stop(self) -> int:
@@ -49,16 +58,28 @@ class Event:
 
 
 PipelineFactory = Callable[[StreamInfo], Pipeline]
+FeedbackFactory = Callable[[StreamInfo], FeedbackEngine]
 
 
 class Acquisition:
-    """Runs ``source`` in a thread, processing every chunk with the pipeline ``factory`` builds."""
+    """Runs ``source`` in a thread, processing every chunk with the pipeline ``factory`` builds
+    and, when ``feedback`` is given, the feedback engine it builds (states, holds, cues)."""
 
     def __init__(
-        self, source: Source, factory: PipelineFactory, *, ring_seconds: float = 60.0, mains_hz: float | None = 50.0
+        self,
+        source: Source,
+        factory: PipelineFactory,
+        *,
+        feedback: FeedbackFactory | None = None,
+        ring_seconds: float = 60.0,
+        mains_hz: float | None = 50.0,
     ) -> None:
         self.source = source
         self.factory = factory
+        self.feedback_factory = feedback
+        self.engine: FeedbackEngine | None = None
+        self._cues: list[CueEvent] = []
+        self._holds: list[HoldSummary] = []
         self.ring_seconds = ring_seconds
         self.mains_hz = mains_hz
         self.ring: RingBuffer | None = None
@@ -107,6 +128,28 @@ class Acquisition:
             out, self._events = self._events, []
         return out
 
+    def drain_cues(self) -> list[CueEvent]:
+        """Cue decisions since the last call (the UI plays them)."""
+        with self._events_lock:
+            out, self._cues = self._cues, []
+        return out
+
+    def drain_holds(self) -> list[HoldSummary]:
+        """Holds finished since the last call."""
+        with self._events_lock:
+            out, self._holds = self._holds, []
+        return out
+
+    def start_hold(self) -> None:
+        """Start a backbend hold at the next sample processed (thread-safe)."""
+        if self.engine is not None:
+            self.engine.start_hold()
+
+    def stop_hold(self) -> None:
+        """End the running hold at the next sample processed (thread-safe)."""
+        if self.engine is not None:
+            self.engine.stop_hold()
+
     def quality_report(self) -> QualityReport | None:
         if self.quality is None:
             return None
@@ -124,6 +167,8 @@ class Acquisition:
             info = self.source.info
             self.info = info
             self.pipeline = self.factory(info)
+            if self.feedback_factory is not None:
+                self.engine = self.feedback_factory(info)
             self.ring = RingBuffer(max(int(self.ring_seconds * info.fs), 1), info.channels, FIELDS)
             self.quality = QualityMonitor(
                 info.fs,
@@ -158,8 +203,16 @@ class Acquisition:
             if gap >= self.pipeline.spec.window_samples:
                 self.pipeline.reset()
         out = self.pipeline.process(raw)
-        block = Block(start, raw, out.filtered, out.envelope, out.percent)
-        self.ring.write({"raw": raw, "filtered": out.filtered, "envelope": out.envelope, "percent": out.percent}, start=start)
+        update = None
+        if self.engine is not None:
+            update = self.engine.process(start, out.percent)
+            if update.cues or update.finished_holds:
+                with self._events_lock:
+                    self._cues.extend(update.cues)
+                    self._holds.extend(update.finished_holds)
+        block = Block(start, raw, out.filtered, out.envelope, out.percent, update)
+        fields = {"raw": raw, "filtered": out.filtered, "envelope": out.envelope, "percent": out.percent}
+        self.ring.write({**fields, "state": block.states}, start=start)
         with self._quality_lock:
             self.quality.update(raw)
         self._expected = block.stop

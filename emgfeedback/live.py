@@ -1,0 +1,79 @@
+"""Assemble a live run: source + chain + profile + feedback engine in one Acquisition.
+
+The dashboard, ``record`` and ``demo`` all start here, so they process identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from emgfeedback.config import Band, FilterSpec, SettingsError, StreamInfo
+from emgfeedback.dsp.normalize import MvcNormalizer
+from emgfeedback.dsp.pipeline import Pipeline
+from emgfeedback.feedback import FeedbackEngine
+from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.io.sources import Source
+
+
+class ProfileLike(Protocol):
+    """What a live run needs of a calibration profile."""
+
+    name: str
+
+    def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None: ...
+
+    def normalizer(self, names: Sequence[str] | None = None) -> MvcNormalizer: ...
+
+
+@dataclass
+class LiveOptions:
+    """Everything about a live run except the source: filters (without fs), profile, bands."""
+
+    filters: Callable[[float], FilterSpec] = field(default=lambda fs: FilterSpec(fs=fs))
+    profile: ProfileLike | None = None
+    band: Band = field(default_factory=Band)
+    muscle_bands: dict[str, Band] = field(default_factory=dict)
+    auto_start: bool = False
+    scale: float | None = None
+    ring_seconds: float = 60.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def channel_names(info: StreamInfo, profile: ProfileLike | None) -> list[str]:
+    """Muscle names for the channels: the profile's map when there is one, else the stream's names."""
+    if profile is not None:
+        muscles = getattr(profile, "muscles", None)
+        if muscles:
+            names = list(info.names)
+            for muscle, ch in dict(muscles).items():
+                if ch >= info.channels:
+                    raise SettingsError(
+                        f"profile {profile.name!r} needs channel {ch} for {muscle} but the source has "
+                        f"{info.channels}: connect that sensor or calibrate a new profile"
+                    )
+                names[ch] = muscle
+            return names
+    return list(info.names)
+
+
+def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acquisition:
+    """An Acquisition (not started) whose chain and feedback are set up once the source is open."""
+    opts = options or LiveOptions()
+
+    def pipeline_factory(info: StreamInfo) -> Pipeline:
+        spec = opts.filters(info.fs)
+        normalizer = None
+        if opts.profile is not None:
+            opts.profile.check_compatible(spec, info)
+            normalizer = opts.profile.normalizer(channel_names(info, opts.profile))
+        return Pipeline(spec, normalizer=normalizer, scale=opts.scale)
+
+    def feedback_factory(info: StreamInfo) -> FeedbackEngine:
+        names = channel_names(info, opts.profile)
+        bands = [opts.muscle_bands.get(n, opts.band) for n in names]
+        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start)
+
+    mains = opts.filters(1000.0).mains.hz
+    return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
