@@ -11,8 +11,11 @@ import benchmarks
 
 
 def available() -> list[str]:
-    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(Path(benchmarks.__file__).parent)])
-                  if m.name.startswith("bench_"))
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(Path(benchmarks.__file__).parent)])
+        if m.name.startswith("bench_")
+    )
 
 
 def main(argv: list[str]) -> int:

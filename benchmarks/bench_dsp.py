@@ -1,0 +1,81 @@
+"""Signal core: one hour of 4 channels at 1 kHz offline, and one 10-sample live chunk.
+
+Offline figures are medians of 5 runs; ratios are against a bare floor (scipy sosfilt
+band-pass + cumulative-sum moving RMS on the same array) and against pyemgpipeline's
+DC-offset / band-pass / rectify / linear-envelope processors, both run here in the same process.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import signal
+
+from benchmarks import Figure, median_time
+from emgfeedback.config import FilterSpec
+from emgfeedback.dsp import MvcNormalizer, Pipeline
+
+FS = 1000.0
+CHANNELS = 4
+
+
+def _data(seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.rint(512 + 30 * rng.standard_normal((int(seconds * FS), CHANNELS)))
+
+
+def _floor(x: np.ndarray) -> np.ndarray:
+    """The least any chain must do: band-pass and a moving RMS by cumulative sums."""
+    sos = signal.butter(4, [20, 450], btype="bandpass", fs=FS, output="sos")
+    y = signal.sosfilt(sos, x - x[0], axis=0)
+    c = np.cumsum(y * y, axis=0)
+    w = 150
+    out = np.empty_like(c)
+    out[:w] = c[:w] / w
+    out[w:] = (c[w:] - c[:-w]) / w
+    return np.sqrt(np.maximum(out, 0))
+
+
+def _pyemgpipeline(x: np.ndarray) -> np.ndarray:
+    from pyemgpipeline.processors import BandpassFilter, DCOffsetRemover, FullWaveRectifier, LinearEnvelope
+
+    y = DCOffsetRemover().apply(x)
+    y = BandpassFilter(FS, bf_order=4, bf_cutoff_fq_lo=20, bf_cutoff_fq_hi=450).apply(y)
+    y = FullWaveRectifier().apply(y)
+    return LinearEnvelope(FS, le_order=4, le_cutoff_fq=6).apply(y)
+
+
+def _ours(x: np.ndarray) -> np.ndarray:
+    norm = MvcNormalizer(np.full(CHANNELS, 60.0), np.full(CHANNELS, 1.0))
+    return Pipeline(FilterSpec(fs=FS), normalizer=norm).process(x).percent
+
+
+def run() -> Iterator[Figure]:
+    seconds = float(os.environ.get("EMGFEEDBACK_BENCH_SECONDS", "3600"))
+    x = _data(seconds)
+    ours = median_time(lambda: _ours(x), repeats=5)
+    floor = median_time(lambda: _floor(x), repeats=5)
+    yield Figure(f"dsp_offline_{seconds / 3600:g}h_4ch_1kHz", ours, "s")
+    yield Figure("dsp_offline_ratio_to_floor", ours / floor, "x")
+    try:
+        pep = median_time(lambda: _pyemgpipeline(x), repeats=3)
+    except ImportError:
+        pass
+    else:
+        yield Figure("dsp_offline_ratio_to_pyemgpipeline", ours / pep, "x")
+    # live: one 10-sample chunk of 4 channels through the whole chain, after warm-up
+    pipe = Pipeline(FilterSpec(fs=FS), normalizer=MvcNormalizer(np.full(CHANNELS, 60.0), np.full(CHANNELS, 1.0)))
+    chunks = _data(60).reshape(-1, 10, CHANNELS)
+    for c in chunks[:200]:
+        pipe.process(c)
+    times = []
+    for c in chunks[200:]:
+        t0 = time.perf_counter()
+        pipe.process(c)
+        times.append(time.perf_counter() - t0)
+    yield Figure("dsp_live_chunk10x4_median", statistics.median(times) * 1e6, "us")
+    yield Figure("dsp_live_chunk10x4_p99", float(np.percentile(times, 99)) * 1e6, "us")
