@@ -30,3 +30,10 @@ def is_hamstring(name: str) -> bool:
 
 def is_glute(name: str) -> bool:
     return muscle_kind(name) == "glute_max"
+
+
+def short_name(name: str) -> str:
+    """``glute_max_left`` -> ``Glute L`` (for a crowded status bar)."""
+    kind = {"glute_max": "Glute", "hamstring": "Ham"}.get(muscle_kind(name), muscle_kind(name)[:6])
+    side = muscle_side(name)
+    return f"{kind} {side[0].upper()}" if side else kind

@@ -199,7 +199,7 @@ def _unit_noise_filter(fs: float, low: float, high: float) -> tuple[np.ndarray, 
 class SimulatedSource(Source):
     """Synthetic sEMG in 10-bit ADC counts, following a :class:`Script`.
 
-    ``realtime`` paces delivery to the wall clock (for the live dashboard); without it,
+    ``realtime`` paces delivery to the wall clock (``speed`` times faster, for tests); without it,
     ``read`` returns ``chunk_samples`` at once (for tests and benchmarks), and a
     non-looping script ends with EOFError.
     """
@@ -216,6 +216,7 @@ class SimulatedSource(Source):
         hum_counts: float = 0.0,
         mains_hz: float = 50.0,
         artifacts: bool = True,
+        speed: float = 1.0,
     ) -> None:
         super().__init__()
         if not 1 <= channels <= 4:
@@ -233,6 +234,9 @@ class SimulatedSource(Source):
         self.hum_counts = hum_counts
         self.mains_hz = mains_hz
         self.artifacts = artifacts
+        if not 0 < speed <= 1000:
+            raise SettingsError(f"simulation speed {speed:g} is out of range: use more than 0 and at most 1000")
+        self.speed = speed
         names = MUSCLES[:channels]
         self.mvc_counts = np.array([MVC_UV[muscle_kind(n)] for n in names]) / UV_PER_COUNT
         self.noise_counts = NOISE_UV / UV_PER_COUNT
@@ -316,12 +320,12 @@ class SimulatedSource(Source):
             return self._take(n)
         deadline = time.monotonic() + timeout
         while True:
-            due = int((time.monotonic() - self._t0) * self.fs)
+            due = int((time.monotonic() - self._t0) * self.fs * self.speed)
             if end is not None:
                 due = min(due, end)
             if due - self._produced >= self.chunk_samples or (end is not None and due >= end > self._produced):
                 return self._take(due - self._produced)
-            wait = (self._produced + self.chunk_samples - due) / self.fs
+            wait = (self._produced + self.chunk_samples - due) / (self.fs * self.speed)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._stop.wait(min(wait, remaining)):
                 return None

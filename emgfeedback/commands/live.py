@@ -1,0 +1,88 @@
+"""``emgfeedback live``: the dashboard on a real sensor (or any source)."""
+
+from __future__ import annotations
+
+import argparse
+
+from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.config import parse_band
+from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.io.spec import open_source
+from emgfeedback.live import LiveOptions, ProfileLike, build_acquisition
+
+
+def add_dashboard_args(p: argparse.ArgumentParser) -> None:
+    """Flags shared by ``live`` and ``demo``."""
+    p.add_argument("--band", default="30-50", metavar="LOW-HIGH", help="target band in %%MVC (default 30-50)")
+    p.add_argument("--auto-hold", action="store_true", help="start holds automatically when the muscles enter the band")
+    p.add_argument("--theme", choices=["dark", "light"], default=None, help="colour theme (default: last used, dark)")
+    p.add_argument("--fullscreen", action="store_true", help="start full screen (F11 toggles)")
+    p.add_argument("--record", action="store_true", help="record the session from the start (R toggles)")
+    p.add_argument("--screenshot", metavar="PNG", default=None, help="save a screenshot of the window just before quitting")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", default=None, help="quit after SECONDS (for tests and docs)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="live biofeedback dashboard: gauges, band, holds, audio cues",
+        description="Show each muscle's %MVC against the target band, time backbend holds (Space) and play cues.",
+        epilog="examples:\n  emgfeedback live --source /dev/ttyACM0 --profile standard\n"
+        "  emgfeedback live --source simulated --screenshot live.png --quit-after 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_source_args(p)
+    p.add_argument("--profile", metavar="NAME", default=None, help="calibration profile (see `emgfeedback profiles`)")
+    add_filter_args(p)
+    add_dashboard_args(p)
+    p.set_defaults(func=run)
+
+
+def load_named_profile(name: str | None) -> ProfileLike | None:
+    """The profile called ``name``, or None when no name is given."""
+    if not name:
+        return None
+    from emgfeedback.calibration import load_profile
+
+    return load_profile(name)
+
+
+def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None) -> int:
+    """Build the acquisition factory and open the dashboard."""
+    from emgfeedback.ui.app import ensure_display
+
+    ensure_display(offscreen_ok=args.screenshot is not None or args.quit_after is not None)
+    band = parse_band(args.band)
+    options = source_options(args)
+    # validate the filter flags now, at a nominal rate, so bad flags fail before any window opens
+    filter_spec(args, args.fs or 1000.0)
+
+    def make(profile_: ProfileLike | None) -> Acquisition:
+        live = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile_, band=band,
+                           auto_start=args.auto_hold)
+        return build_acquisition(open_source(spec, options), live)
+
+    from emgfeedback.ui.app import run_dashboard
+    from emgfeedback.ui.main_window import DashboardConfig
+
+    config = DashboardConfig(band=band, muscle_bands={}, source_text=spec,
+                             profile_name=profile.name if profile else None, theme=args.theme)
+    recorder = _recorder_factory(profile)
+    if args.record and recorder is None:
+        from emgfeedback.errors import CliError
+
+        raise CliError("recording is not available in this installation: reinstall emgfeedback")
+    return run_dashboard(make, profile, config, screenshot=args.screenshot, quit_after=args.quit_after,
+                         recorder_factory=recorder, fullscreen=args.fullscreen)
+
+
+def _recorder_factory(profile: ProfileLike | None) -> object | None:
+    try:
+        from emgfeedback.session.recorder import dashboard_recorder_factory
+    except ImportError:
+        return None
+    return dashboard_recorder_factory(profile)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_with(args, args.source, load_named_profile(args.profile))

@@ -1,0 +1,77 @@
+"""Start the dashboard: QApplication, window, optional screenshot-and-quit for tests and docs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from emgfeedback.errors import CliError
+from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.live import ProfileLike
+
+
+def ensure_display(offscreen_ok: bool) -> None:
+    """Pick the offscreen platform when there is no display and only a screenshot is wanted.
+
+    Without a display and without ``--screenshot``, fail with a one-line error instead of
+    letting Qt abort the process.
+    """
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform != "linux":
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if offscreen_ok:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    raise CliError(
+        "no display found (DISPLAY is not set): run this on a desktop session, "
+        "or add --screenshot FILE.png --quit-after SECONDS to render offscreen"
+    )
+
+
+def run_dashboard(
+    make_acquisition: Callable[[ProfileLike | None], Acquisition],
+    profile: ProfileLike | None,
+    config: object,
+    *,
+    screenshot: str | None = None,
+    quit_after: float | None = None,
+    recorder_factory: Callable[[Acquisition], object] | None = None,
+    fullscreen: bool = False,
+) -> int:
+    """Open the window and run the Qt event loop until it closes; returns the exit code."""
+    ensure_display(offscreen_ok=screenshot is not None or quit_after is not None)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from emgfeedback.ui.main_window import Dashboard, DashboardConfig
+
+    assert isinstance(config, DashboardConfig)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("emgfeedback")
+    window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=recorder_factory)
+    if fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    failure: list[str] = []
+    if quit_after is not None:
+
+        def finish() -> None:
+            if screenshot:
+                target = Path(screenshot)
+                if target.parent and not target.parent.exists():
+                    failure.append(f"{target.parent}: no such directory for --screenshot: create it first")
+                elif not window.grab().save(str(target)):
+                    failure.append(f"{target}: could not write the screenshot: check the path and permissions")
+            window.close()
+
+        QTimer.singleShot(int(quit_after * 1000), finish)
+    app.exec()
+    if failure:
+        raise CliError(failure[0])
+    if window.acq.error and not window._built:
+        raise CliError(window.acq.error)
+    return 0

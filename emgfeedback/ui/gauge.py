@@ -1,0 +1,128 @@
+"""A large vertical %MVC gauge with the target band drawn on it, readable from across a room."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from emgfeedback.config import Band
+from emgfeedback.feedback import State
+from emgfeedback.muscles import display_name
+from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
+
+
+class MuscleGauge(QWidget):
+    """One muscle: name, a bar from 0 to ``scale_max`` %MVC, the band, the value and the state."""
+
+    def __init__(self, muscle: str, band: Band, parent: QWidget | None = None, *, theme: Theme = DARK,
+                 scale_max: float = 100.0) -> None:
+        super().__init__(parent)
+        self.muscle = muscle
+        self.band = band
+        self.theme = theme
+        self.scale_max = scale_max
+        self.value = math.nan
+        self.state = State.UNKNOWN
+        self.in_band_pct: float | None = None
+        self.hint = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 360)
+        self.setAccessibleName(f"{display_name(muscle)} gauge")
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 520)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.update()
+
+    def set_value(self, value: float, state: State, *, in_band_pct: float | None = None, hint: str = "") -> None:
+        """Show a new %MVC value and state (and, during a hold, the time in band so far)."""
+        self.value = value
+        self.state = state
+        self.in_band_pct = in_band_pct
+        self.hint = hint
+        self.setAccessibleDescription(f"{self.value_text} {STATE_WORDS[state]}")
+        self.update()
+
+    @property
+    def value_text(self) -> str:
+        return "--" if not math.isfinite(self.value) else f"{self.value:.0f}%"
+
+    def _y(self, rect: QRectF, pct: float) -> float:
+        frac = min(max(pct / self.scale_max, 0.0), 1.0)
+        return rect.bottom() - frac * rect.height()
+
+    def paintEvent(self, event: object) -> None:
+        t = self.theme
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        p.fillRect(self.rect(), QColor(t.panel))
+        state_color = t.state_color(self.state)
+        # name
+        p.setPen(QColor(t.text))
+        p.setFont(font(max(12, int(h / 30)), bold=True))
+        name_h = h * 0.08
+        p.drawText(QRectF(0, 4, w, name_h), Qt.AlignmentFlag.AlignCenter, display_name(self.muscle))
+        # value and state word
+        p.setFont(font(max(20, int(h / 11)), bold=True))
+        p.setPen(state_color)
+        value_h = h * 0.16
+        p.drawText(QRectF(0, name_h, w, value_h), Qt.AlignmentFlag.AlignCenter, self.value_text)
+        p.setFont(font(max(11, int(h / 32)), bold=True))
+        word_h = h * 0.07
+        p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
+        # the bar
+        top = name_h + value_h + word_h + 8
+        footer = h * 0.09
+        bar_w = min(w * 0.42, 150.0)
+        bar = QRectF((w - bar_w) / 2 + 14, top, bar_w, h - top - footer)
+        p.setPen(QPen(QColor(t.grid), 2))
+        p.setBrush(QColor(t.background))
+        p.drawRoundedRect(bar, 8, 8)
+        # band
+        y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(t.band_color(90))
+        p.drawRect(QRectF(bar.left(), y_hi, bar.width(), y_lo - y_hi))
+        # fill up to the value
+        if math.isfinite(self.value):
+            y_v = self._y(bar, self.value)
+            p.setBrush(state_color)
+            p.drawRoundedRect(QRectF(bar.left() + 6, y_v, bar.width() - 12, bar.bottom() - y_v - 3), 5, 5)
+            if self.value > self.scale_max:  # off the scale: an arrow on top
+                p.setPen(QPen(state_color, 4))
+                p.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top() + 14)
+        # band edges and scale
+        edge_pen = QPen(QColor(t.states[State.IN]), 4)
+        p.setPen(edge_pen)
+        for y in (y_hi, y_lo):
+            p.drawLine(bar.left() - 10, y, bar.right() + 10, y)
+        p.setFont(font(max(9, int(h / 48))))
+        p.setPen(QColor(t.muted))
+        for pct in range(0, int(self.scale_max) + 1, 25):
+            y = self._y(bar, pct)
+            p.drawText(QRectF(bar.left() - 64, y - 10, 46, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       f"{pct}")
+        p.setPen(QColor(t.text))
+        for edge, y in ((self.band.high, y_hi), (self.band.low, y_lo)):
+            p.drawText(QRectF(bar.right() + 14, y - 10, 60, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       f"{edge:g}")
+        # footer: time in band during a hold, or a quality hint
+        p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
+        footer_rect = QRectF(0, h - footer, w, footer)
+        if self.hint:
+            p.setPen(QColor(t.states[State.OVER]))
+            p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
+        elif self.in_band_pct is not None:
+            p.setPen(QColor(t.text))
+            p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter, f"in band {self.in_band_pct:.0f}% of hold")
+        # a thick frame in the state colour: visible from far away
+        p.setPen(QPen(state_color, 6))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(QRectF(3, 3, w - 6, h - 6), 12, 12)
+        p.end()

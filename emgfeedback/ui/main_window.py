@@ -1,0 +1,431 @@
+"""The live dashboard: gauges, traces, hold timer, summary card, status bar, cues, shortcuts.
+
+A QTimer pulls the newest values from the acquisition's ring buffer and draws; the
+acquisition thread never waits on the UI. Every action has a keyboard shortcut.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emgfeedback.config import Band
+from emgfeedback.feedback import HoldSummary, State
+from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.live import ProfileLike
+from emgfeedback.muscles import short_name
+from emgfeedback.paths import data_dir
+from emgfeedback.ui.audio import CuePlayer
+from emgfeedback.ui.gauge import MuscleGauge
+from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
+from emgfeedback.ui.theme import THEMES, apply_theme, font
+from emgfeedback.ui.traces import TraceView
+
+#: (key, what it does) for the help overlay and the docs.
+SHORTCUTS = [
+    ("Space", "start / stop a backbend hold"),
+    ("Enter / Esc", "close the hold summary"),
+    ("A", "auto-start holds when the muscles enter the band"),
+    ("C", "calibrate MVC (wizard)"),
+    ("P", "choose a calibration profile"),
+    ("R", "record the session on / off"),
+    ("M", "mute / unmute the cues"),
+    ("+ / -", "cue volume up / down"),
+    ("W", "show / hide the raw (filtered) trace"),
+    ("[ / ]", "shorter / longer trace history (10-60 s)"),
+    ("T", "dark / light theme"),
+    ("F11", "full screen"),
+    ("Ctrl+S", "save a screenshot"),
+    ("F1", "this help"),
+    ("Ctrl+Q", "quit"),
+]
+
+
+@dataclass
+class DashboardConfig:
+    """What the window needs besides the acquisition."""
+
+    band: Band
+    muscle_bands: dict[str, Band]
+    source_text: str
+    profile_name: str | None = None
+    theme: str | None = None
+    fps: float = 30.0
+
+
+def settings_store() -> QSettings:
+    """UI settings in an INI file in the user's (owner-only) data directory."""
+    return QSettings(str(data_dir() / "ui.ini"), QSettings.Format.IniFormat)
+
+
+class Dashboard(QMainWindow):
+    """The main window. ``restart`` rebuilds the acquisition with another profile."""
+
+    hold_finished = Signal(object)
+    refreshed = Signal()
+
+    def __init__(self, acquisition: Acquisition, config: DashboardConfig, *,
+                 restart: Callable[[ProfileLike | None], Acquisition] | None = None,
+                 recorder_factory: Callable[[Acquisition], object] | None = None) -> None:
+        super().__init__()
+        self.acq = acquisition
+        self.config = config
+        self.restart_with = restart
+        self.recorder_factory = recorder_factory
+        self.recorder: object | None = None
+        self.settings = settings_store()
+        self.theme = THEMES.get(config.theme or str(self.settings.value("theme", "dark")), THEMES["dark"])
+        self.player = CuePlayer(self, volume=float(self.settings.value("volume", 0.8)),
+                                muted=self.settings.value("muted", "false") == "true")
+        self.gauges: list[MuscleGauge] = []
+        self.traces: TraceView | None = None
+        self.summaries: list[HoldSummary] = []
+        self.frame_times: list[float] = []
+        self._last_status = 0.0
+        self._hints: dict[int, str] = {}
+        self._built = False
+        self.setWindowTitle("emgfeedback - backbend biofeedback")
+        self.resize(1400, 900)
+        self._build_frame()
+        self._build_actions()
+        apply_theme(QApplication.instance(), self.theme)  # type: ignore[arg-type]
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(int(1000 / config.fps))
+        if not self.acq.running and not self.acq.finished.is_set():
+            self.acq.start()
+
+    # --- layout -------------------------------------------------------------------------------
+    def _build_frame(self) -> None:
+        central = QWidget()
+        self.setCentralWidget(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(12, 8, 12, 4)
+        self.banner = QLabel()
+        self.banner.setFont(font(16, bold=True))
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.hold_timer = HoldTimer()
+        self.hold_timer.toggled.connect(self.toggle_hold)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.hold_timer)
+        self.stack_host = QWidget()
+        self.stack = QStackedLayout(self.stack_host)
+        self.gauge_host = QWidget()
+        self.gauge_row = QHBoxLayout(self.gauge_host)
+        self.gauge_row.setSpacing(16)
+        self.waiting = QLabel(f"connecting to {self.config.source_text} ...")
+        self.waiting.setFont(font(24, bold=True))
+        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.gauge_row.addWidget(self.waiting)
+        self.card_host = QWidget()
+        card_layout = QVBoxLayout(self.card_host)
+        card_layout.setContentsMargins(60, 20, 60, 20)
+        self.card = SummaryCard()
+        self.card.dismissed.connect(self.dismiss_summary)
+        card_layout.addWidget(self.card)
+        self.card_host.setVisible(False)
+        self.stack.addWidget(self.gauge_host)
+        self.stack.addWidget(self.card_host)
+        self.stack.setCurrentWidget(self.gauge_host)
+        outer.addWidget(self.stack_host, 5)
+        self.trace_host = QVBoxLayout()
+        outer.addLayout(self.trace_host, 3)
+        self.help = QLabel("<br>".join(f"<b>{k}</b> &nbsp; {v}" for k, v in SHORTCUTS))
+        self.help.setFont(font(15))
+        self.help.setWindowFlags(Qt.WindowType.Tool)
+        self.help.setWindowTitle("emgfeedback keyboard shortcuts")
+        self.help.setMargin(20)
+        # status bar
+        sb = self.statusBar()
+        self.status_source = QLabel(self.config.source_text)
+        self.status_rate = QLabel("")
+        self.status_quality = QLabel("")
+        self.status_delay = QLabel("")
+        self.status_audio = QLabel(self.player.status)
+        self.status_record = QLabel("")
+        self.status_profile = QLabel(f"profile: {self.config.profile_name or 'none'}")
+        for w in (self.status_source, self.status_rate, self.status_quality, self.status_delay,
+                  self.status_profile, self.status_audio, self.status_record):
+            sb.addWidget(w)
+        self.player.status_changed.connect(self.status_audio.setText)
+
+    def _action(self, text: str, keys: list[str], slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.actions_by_name = {
+            "hold": self._action("Start/stop hold", ["Space"], self.toggle_hold),
+            "dismiss": self._action("Close summary", ["Return", "Enter", "Escape"], self.dismiss_summary),
+            "auto": self._action("Auto-start holds", ["A"], self.toggle_auto),
+            "calibrate": self._action("Calibrate", ["C"], self.calibrate),
+            "profile": self._action("Choose profile", ["P"], self.choose_profile),
+            "record": self._action("Record", ["R"], self.toggle_record),
+            "mute": self._action("Mute", ["M"], lambda: self.player.set_muted(not self.player.muted)),
+            "louder": self._action("Louder", ["+", "="], lambda: self.player.set_volume(self.player.volume + 0.1)),
+            "quieter": self._action("Quieter", ["-"], lambda: self.player.set_volume(self.player.volume - 0.1)),
+            "raw": self._action("Raw trace", ["W"], self.toggle_raw),
+            "shorter": self._action("Shorter history", ["["], lambda: self.change_history(-10)),
+            "longer": self._action("Longer history", ["]"], lambda: self.change_history(+10)),
+            "theme": self._action("Theme", ["T"], self.toggle_theme),
+            "fullscreen": self._action("Full screen", ["F11"], self.toggle_fullscreen),
+            "screenshot": self._action("Screenshot", ["Ctrl+S"], self.save_screenshot),
+            "help": self._action("Help", ["F1", "?"], self.show_help),
+            "quit": self._action("Quit", ["Ctrl+Q"], self.close),
+        }
+
+    def _build_live(self) -> None:
+        """Once the source is open: one gauge per muscle and the traces."""
+        assert self.acq.info is not None and self.acq.engine is not None
+        self.waiting.setVisible(False)
+        names = self.acq.engine.names
+        for name in names:
+            gauge = MuscleGauge(name, self.config.muscle_bands.get(name, self.config.band), theme=self.theme)
+            self.gauges.append(gauge)
+            self.gauge_row.addWidget(gauge)
+        self.traces = TraceView(names, self.config.band, self.acq.info.fs, theme=self.theme,
+                                seconds=float(self.settings.value("history_s", 20)))
+        self.traces.show_raw(self.settings.value("show_raw", "false") == "true")
+        self.trace_host.addWidget(self.traces)
+        delay = self.acq.pipeline.delay_ms if self.acq.pipeline else math.nan
+        self.status_delay.setText(f"envelope delay {delay:.0f} ms")
+        self.status_source.setText(self.acq.info.description or self.config.source_text)
+        if self.acq.engine is not None and self.settings.value("auto_start", "false") == "true":
+            self.acq.engine.auto_start = True
+        if self.player.note:
+            self.status_audio.setText(self.player.status)
+        self._built = True
+
+    # --- the frame loop -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Pull the newest samples and redraw; runs on the UI timer."""
+        t0 = time.perf_counter()
+        if not self._built:
+            if self.acq.error:
+                self.show_error(self.acq.error)
+                return
+            if not (self.acq.opened.is_set() and self.acq.ring is not None and self.acq.engine is not None):
+                return
+            self._build_live()
+        ring = self.acq.ring
+        assert ring is not None and self.traces is not None
+        fields = ("percent", "state", "filtered") if self.traces.raw_plot.isVisible() else ("percent", "state")
+        start, data = ring.latest(self.traces.samples, fields)
+        pct, states = data["percent"], data["state"]
+        engine = self.acq.engine
+        hold = engine.hold if engine is not None else None
+        if pct.shape[0]:
+            last = pct[-1]
+            for c, gauge in enumerate(self.gauges):
+                st = State(int(states[-1, c])) if np.isfinite(states[-1, c]) else State.UNKNOWN
+                in_band = None
+                if hold is not None and hold.summary.muscles[c].samples:
+                    m = hold.summary.muscles[c]
+                    in_band = 100.0 * m.in_band / m.samples
+                gauge.set_value(float(last[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
+            self.traces.draw(start + pct.shape[0], pct, data.get("filtered"))
+        for cue in self.acq.drain_cues():
+            self.player.play(cue)
+        for summary in self.acq.drain_holds():
+            self.summaries.append(summary)
+            self.show_summary(summary)
+            self.hold_finished.emit(summary)
+        if hold is not None:
+            s = hold.summary
+            over = sum(m.overclench_episodes for m in s.muscles)
+            self.hold_timer.show_running(s.duration_s, s.synergy_pct, over, engine.hold_auto if engine else False)
+        elif self.hold_timer.button.isChecked():
+            self.hold_timer.show_idle()
+        now = time.monotonic()
+        if now - self._last_status > 0.5:
+            self._last_status = now
+            self.update_status()
+        if self.acq.error:
+            self.show_error(self.acq.error)
+        self.frame_times.append(time.perf_counter() - t0)
+        del self.frame_times[:-600]
+        self.refreshed.emit()
+
+    def update_status(self) -> None:
+        """Rate, drops, reconnects, per-channel quality with plain hints."""
+        info, stats = self.acq.info, self.acq.stats
+        if info is None:
+            return
+        self.status_rate.setText(
+            f"{info.fs:g} Hz x {info.channels}   lost {stats.lost}   reconnects {stats.reconnects}"
+        )
+        report = self.acq.quality_report()
+        hints: dict[int, str] = {}
+        if report is not None and self.acq.engine is not None:
+            parts = []
+            for c, (name, q) in enumerate(zip(self.acq.engine.names, report.channels, strict=False)):
+                parts.append(f"{short_name(name)} {q.label}")
+                if q.problems:
+                    hints[c] = q.problems[0].split(":")[0]
+            self.status_quality.setText("   ".join(parts))
+            self.status_quality.setToolTip("\n".join(p for q in report.channels for p in q.problems) or "signal OK")
+        self._hints = hints
+        if self.recorder is not None:
+            self.status_record.setText(f"\u25cf REC {getattr(self.recorder, 'status_text', '')}")
+        else:
+            self.status_record.setText("not recording (R)")
+
+    def show_error(self, message: str) -> None:
+        self.banner.setText(f"\u26a0 {message}")
+        self.banner.setStyleSheet(f"color: {self.theme.states[State.OVER]};")
+        self.banner.setVisible(True)
+        if not self._built:
+            self.waiting.setText("no data: see the message above")
+
+    # --- actions ------------------------------------------------------------------------------
+    def toggle_hold(self) -> None:
+        engine = self.acq.engine
+        if engine is None:
+            return
+        if engine.hold is not None:
+            self.acq.stop_hold()
+        else:
+            self.dismiss_summary()
+            self.acq.start_hold()
+            self.hold_timer.show_running(0.0, 0.0, 0, False)
+
+    def show_summary(self, summary: HoldSummary) -> None:
+        self.card.show_summary(summary)
+        self.card_host.setVisible(True)
+        self.stack.setCurrentWidget(self.card_host)
+        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s, synergy {summary.synergy_pct:.0f}%")
+
+    def dismiss_summary(self) -> None:
+        self.card_host.setVisible(False)
+        self.stack.setCurrentWidget(self.gauge_host)
+
+    def toggle_auto(self) -> None:
+        if self.acq.engine is not None:
+            self.acq.engine.auto_start = not self.acq.engine.auto_start
+            self.settings.setValue("auto_start", "true" if self.acq.engine.auto_start else "false")
+            self.statusBar().showMessage(f"auto-start holds {'on' if self.acq.engine.auto_start else 'off'}", 3000)
+
+    def toggle_raw(self) -> None:
+        if self.traces is not None:
+            visible = not self.traces.raw_plot.isVisible()
+            self.traces.show_raw(visible)
+            self.settings.setValue("show_raw", "true" if visible else "false")
+
+    def change_history(self, delta: float) -> None:
+        if self.traces is not None:
+            self.traces.set_seconds(self.traces.seconds + delta)
+            self.settings.setValue("history_s", self.traces.seconds)
+
+    def toggle_theme(self) -> None:
+        self.theme = THEMES["light" if self.theme.name == "dark" else "dark"]
+        self.settings.setValue("theme", self.theme.name)
+        apply_theme(QApplication.instance(), self.theme)  # type: ignore[arg-type]
+        for g in self.gauges:
+            g.set_theme(self.theme)
+        if self.traces is not None:
+            self.traces.set_theme(self.theme)
+
+    def toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def show_help(self) -> None:
+        self.help.show()
+        self.help.raise_()
+
+    def save_screenshot(self, path: str | Path | None = None) -> Path:
+        """Save the window as PNG (default: the data directory) and return the path."""
+        target = Path(path) if path else data_dir() / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        self.grab().save(str(target))
+        self.statusBar().showMessage(f"saved {target}", 4000)
+        return target
+
+    def calibrate(self) -> None:
+        """Open the calibration wizard on this source; a new profile restarts the live chain with it."""
+        try:
+            from emgfeedback.ui.calibration_host import run_calibration_dialog
+        except ImportError:
+            QMessageBox.information(self, "Calibration", "Run `emgfeedback calibrate` in a terminal.")
+            return
+        profile = run_calibration_dialog(self)
+        if profile is not None:
+            self.use_profile(profile)
+
+    def choose_profile(self) -> None:
+        try:
+            from emgfeedback.ui.calibration_host import pick_profile
+        except ImportError:
+            return
+        profile = pick_profile(self)
+        if profile is not None:
+            self.use_profile(profile)
+
+    def use_profile(self, profile: ProfileLike) -> None:
+        """Stop, rebuild the acquisition with ``profile``, start again (stop-reconfigure-restart)."""
+        if self.restart_with is None:
+            return
+        recording = self.recorder is not None
+        if recording:
+            self.toggle_record()
+        self.acq.stop()
+        self.acq = self.restart_with(profile)
+        self.config.profile_name = profile.name
+        self.status_profile.setText(f"profile: {profile.name}")
+        for g in self.gauges:
+            g.setParent(None)
+        self.gauges.clear()
+        if self.traces is not None:
+            self.traces.setParent(None)
+            self.traces = None
+        self.waiting.setVisible(True)
+        self._built = False
+        self.acq.start()
+        if recording:
+            self.toggle_record()
+
+    def toggle_record(self) -> None:
+        if self.recorder_factory is None:
+            self.statusBar().showMessage("recording is not available here", 3000)
+            return
+        if self.recorder is None:
+            self.recorder = self.recorder_factory(self.acq)
+        else:
+            stop = getattr(self.recorder, "stop", None)
+            if stop:
+                stop()
+            self.recorder = None
+        self.update_status()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop drawing, recording and acquisition cleanly."""
+        self.timer.stop()
+        if self.recorder is not None:
+            stop = getattr(self.recorder, "stop", None)
+            if stop:
+                stop()
+            self.recorder = None
+        self.acq.stop()
+        self.help.close()
+        super().closeEvent(event)
