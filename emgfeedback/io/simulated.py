@@ -150,7 +150,7 @@ def backbend_script(channels: int) -> Script:
     # hold 1: settle in band, over-clench the glute, hamstring sags below the band
     h0 = b.now
     b.ramp(1.5, lv(38, 42)).hold(8.5).ramp(1.0, lv(72, 44)).hold(3.0).ramp(1.0, lv(40, 42)).hold(3.0)
-    b.ramp(1.0, lv(40, 20)).hold(2.0).ramp(1.0, lv(36, 40)).hold(6.0).ramp(1.0, lv(2, 2))
+    b.ramp(1.0, lv(40, 20)).hold(3.0).ramp(1.0, lv(36, 40)).hold(5.0).ramp(1.0, lv(2, 2))
     holds.append((h0, b.now))
     b.hold(10.0)
     # hold 2: steady, a short clench, then the glute drops below
