@@ -1,0 +1,93 @@
+"""Record a finite source into the store without threads: same chain, feedback and writer as live.
+
+Used by tests (holds at known sample indices, compared with the in-memory statistics)
+and benchmarks; the result is exactly what a live recording of the same samples stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emgfeedback.feedback import FeedbackEngine, HoldSummary
+from emgfeedback.io.acquisition import Block
+from emgfeedback.io.sources import Source
+from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.session.recorder import SessionMeta, describe_acquisition
+from emgfeedback.session.store import SessionStore
+from emgfeedback.session.writer import SessionWriter
+
+
+@dataclass
+class OfflineResult:
+    """The stored session's id and the engine's in-memory hold statistics, for comparison."""
+
+    session_id: int
+    samples: int
+    holds: list[HoldSummary] = field(default_factory=list)
+    engine: FeedbackEngine | None = None
+
+
+def record_offline(
+    source: Source,
+    *,
+    store_path: Path | str | None = None,
+    options: LiveOptions | None = None,
+    meta: SessionMeta | None = None,
+    holds: Sequence[tuple[int, int]] = (),
+    max_samples: int | None = None,
+    created: float | None = None,
+    commit_every: int = 80,
+) -> OfflineResult:
+    """Run ``source`` (not real time) through the live chain into a new session.
+
+    ``holds`` are (start, stop) sample indices where a hold is started and stopped, as a
+    user pressing the key would; ``max_samples`` ends a looping source.
+    """
+    acq = build_acquisition(source, options)
+    meta = meta or SessionMeta()
+    source.open()
+    try:
+        info = source.info
+        acq.info = info
+        acq.pipeline = pipeline = acq.factory(info)
+        assert acq.feedback_factory is not None
+        acq.engine = engine = acq.feedback_factory(info)
+        with SessionStore(store_path) as store:
+            writer = SessionWriter(
+                store,
+                fs=info.fs,
+                muscles=engine.names,
+                profile=meta.profile,
+                person=meta.person,
+                meta=describe_acquisition(acq, meta),
+                created=created,
+            )
+            total = 0
+            while max_samples is None or total < max_samples:
+                try:
+                    chunk = source.read(0.0)
+                except EOFError:
+                    break
+                if chunk is None:
+                    continue
+                raw = chunk.samples
+                if max_samples is not None:
+                    raw = raw[: max_samples - total]
+                start, stop = chunk.start, chunk.start + raw.shape[0]
+                for a, b in holds:
+                    if start <= a < stop:
+                        engine.start_hold(a)
+                    if start < b <= stop:
+                        engine.stop_hold(b)
+                out = pipeline.process(raw)
+                update = engine.process(start, out.percent)
+                writer.add_block(Block(start, raw, out.filtered, out.envelope, out.percent, update))
+                if writer.pending_rows >= commit_every:
+                    writer.commit()
+                total += raw.shape[0]
+            writer.finish("complete")
+            return OfflineResult(writer.session_id, total, list(engine.holds), engine)
+    finally:
+        source.close()
