@@ -112,6 +112,7 @@ class SessionRecorder:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_index = 0
+        self.last_block: Block | None = None  # for status displays; never copied
         self._status = "complete"
 
     # --- control ---------------------------------------------------------------------------
@@ -132,6 +133,7 @@ class SessionRecorder:
         if self._closed:
             return
         self._last_index = block.stop
+        self.last_block = block
         try:
             self.queue.put_nowait(block)
         except queue.Full:
@@ -161,6 +163,11 @@ class SessionRecorder:
         return self.session_id
 
     # --- state -----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        """The store file, once attached."""
+        return self._store.path if self._store is not None else None
+
     @property
     def session_id(self) -> int | None:
         return self.writer.session_id if self.writer is not None else None

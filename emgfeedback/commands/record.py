@@ -1,0 +1,174 @@
+"""``emgfeedback record``: record a session headless into the session store (Ctrl-C or SIGTERM stops it cleanly)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+import numpy as np
+
+from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.config import parse_band
+from emgfeedback.errors import CliError
+from emgfeedback.feedback import State
+from emgfeedback.frontends import PRESETS
+from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.io.spec import describe_spec, open_source
+from emgfeedback.live import LiveOptions, ProfileLike, build_acquisition
+from emgfeedback.session.recorder import SessionMeta, SessionRecorder
+
+#: Longest wait for the source to deliver its first block before giving up.
+OPEN_TIMEOUT_S = 30.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "record",
+        help="record a session headless (no window) into the session store",
+        description="Record raw samples, envelopes, %%MVC, band states and events (holds, over-clench, gaps) into "
+        "the local session store until Ctrl-C, SIGTERM, --seconds or the end of the source. Commits at least "
+        "every 0.25 s: a crash loses at most that.",
+        epilog="examples:\n  emgfeedback record --source /dev/ttyACM0 --profile standard --auto-hold\n"
+        "  emgfeedback record --source simulated --seconds 60\n  emgfeedback sessions",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_source_args(p)
+    p.add_argument("--profile", metavar="NAME", default=None, help="calibration profile (simulated sources: the demo one)")
+    p.add_argument("--seconds", type=float, default=None, metavar="N", help="stop after N seconds of signal")
+    p.add_argument("--auto-hold", action="store_true", help="start holds when every muscle enters the band")
+    p.add_argument("--band", default="30-50", metavar="LOW-HIGH", help="target band in %%MVC (default 30-50)")
+    p.add_argument("--person", default=None, metavar="NAME", help="whose session (reports group progress by it)")
+    p.add_argument("--frontend", default=None, choices=sorted(PRESETS), help="sensor board, so raw samples export in uV")
+    p.add_argument("--note", default=None, help="free text stored with the session")
+    p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
+    add_filter_args(p)
+    p.set_defaults(func=run)
+
+
+def load_profile_by_name(name: str) -> ProfileLike:
+    """The calibration profile called ``name`` (from the calibration package)."""
+    try:
+        from emgfeedback.calibration import load_profile  # type: ignore[attr-defined]
+    except ImportError:
+        raise CliError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
+    return load_profile(name)
+
+
+def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
+    """The demo profile for simulated sources (so %MVC means something); None otherwise."""
+    if describe_spec(spec) != "simulated":
+        return None
+    try:
+        from emgfeedback.calibration import demo_profile  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return demo_profile(channels or 4)
+
+
+def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
+    """One status line: time, holds, the latest state of each muscle, problems."""
+    info = acq.info
+    w = recorder.writer
+    if info is None or w is None:
+        return "waiting for the source..."
+    seconds = (w.expected or 0) - (w.first_index or 0)
+    parts = [f"{seconds / info.fs:7.1f} s", f"holds {w.holds}"]
+    if acq.engine is not None and acq.engine.holding:
+        parts[-1] += " (holding)"
+    block = recorder.last_block
+    if block is not None and block.percent.size:
+        pct = block.percent[-1]
+        states = block.states[-1]
+        names = acq.engine.names if acq.engine is not None else list(info.names)
+        parts += [
+            f"{n} {'--' if not np.isfinite(p) else f'{p:.0f}%'} {State(int(s)).key}"
+            for n, p, s in zip(names, pct.tolist(), states.tolist(), strict=False)
+        ]
+    if w.stats.gaps:
+        parts.append(f"gaps {w.stats.gaps}")
+    if recorder.overflows:
+        parts.append(f"dropped blocks {recorder.overflows}")
+    return "  ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.seconds is not None and args.seconds <= 0:
+        raise CliError(f"--seconds {args.seconds:g} is not positive: give a duration in seconds")
+    band = parse_band(args.band)
+    filter_spec(args, args.fs or 1000.0)  # bad filter flags fail now, before the device opens
+    profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
+    options = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile, band=band, auto_start=args.auto_hold)
+    source = open_source(args.source, source_options(args))
+    acq = build_acquisition(source, options)
+    meta = SessionMeta(
+        source=args.source,
+        profile=getattr(profile, "name", None),
+        person=args.person,
+        frontend=args.frontend,
+        note=args.note,
+    )
+    recorder = SessionRecorder(meta=meta).attach(acq)  # opens the store: a store error stops us here
+    stop = threading.Event()
+    reason = {"why": "stopped"}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        reason["why"] = "stopped by " + signal.Signals(signum).name
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    status = "complete"
+    failure: str | None = None
+    try:
+        acq.start()
+        t_open = time.monotonic()
+        announced = False
+        next_status = time.monotonic() + args.status_every
+        if profile is None:
+            print("note: no calibration profile: %MVC and band states are not recorded (give --profile)", file=sys.stderr)
+        while not stop.is_set():
+            stop.wait(0.1)
+            if not announced and recorder.session_id is not None:
+                announced = True
+                print(
+                    f"recording session {recorder.session_id} from {args.source} into {recorder.path} (Ctrl-C to stop)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if recorder.error is not None:
+                failure, status = f"recording failed: {recorder.error}", "interrupted"
+                break
+            if acq.finished.is_set():
+                if acq.error:
+                    failure, status = f"source failed: {acq.error}", "interrupted"
+                else:
+                    reason["why"] = "end of source"
+                break
+            if not announced and time.monotonic() - t_open > OPEN_TIMEOUT_S:
+                failure, status = f"no data from {args.source} within {OPEN_TIMEOUT_S:g} s: check the device", "interrupted"
+                break
+            if args.seconds is not None and acq.info is not None and acq.samples >= args.seconds * acq.info.fs:
+                reason["why"] = f"{args.seconds:g} s recorded"
+                break
+            if args.status_every > 0 and time.monotonic() >= next_status:
+                print(_status(acq, recorder), file=sys.stderr, flush=True)
+                next_status += args.status_every
+    finally:
+        acq.stop()
+        recorder.stop(status)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if recorder.error is not None and failure is None:
+        failure = f"recording failed: {recorder.error}"
+    sid = recorder.session_id
+    w = recorder.writer
+    if sid is None or w is None:
+        raise CliError(failure or f"no data arrived from {args.source}: nothing was recorded")
+    seconds = ((w.committed_index or 0) - (w.first_index or 0)) / w.fs
+    print(f"session {sid} {status}: {seconds:.1f} s, {w.holds} holds, {w.stats.gaps} gaps ({reason['why']})")
+    if failure:
+        raise CliError(f"{failure} (session {sid} keeps the {seconds:.1f} s recorded)")
+    return 0

@@ -1,0 +1,56 @@
+"""``emgfeedback sessions``: list the recorded sessions (id, date, duration, holds, profile, status)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from emgfeedback.paths import sessions_path
+from emgfeedback.session.store import SessionStore
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sessions",
+        help="list recorded sessions",
+        description="List the sessions in the local store. A session whose recorder died (crash, kill, power) "
+        "shows as interrupted; everything committed before that is kept.",
+        epilog="examples:\n  emgfeedback sessions\n  emgfeedback sessions --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not sessions_path().exists():
+        if args.json:
+            print("[]")
+        else:
+            print("no sessions recorded yet: record one with emgfeedback record", file=sys.stderr)
+        return 0
+    with SessionStore(create=False) as store:
+        sessions = store.sessions()
+        holds = store.hold_counts()
+    rows = [{**s.as_dict(), "holds": holds.get(s.id, 0)} for s in sessions]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no sessions recorded yet: record one with emgfeedback record", file=sys.stderr)
+        return 0
+    print(f"{'ID':>4}  {'DATE':<16}  {'DURATION':>8}  {'HOLDS':>5}  {'PROFILE':<16}  STATUS")
+    for s, r in zip(sessions, rows, strict=True):
+        profile = (s.profile or "-") + (f" ({s.person})" if s.person else "")
+        print(
+            f"{s.id:>4}  {s.started.strftime('%Y-%m-%d %H:%M'):<16}  {_duration(s.duration_s):>8}  "
+            f"{r['holds']:>5}  {profile:<16}  {s.status}"
+        )
+    return 0
