@@ -62,6 +62,19 @@ class RingBuffer:
             start = self._index - n
             return start, {f: self._get(self._data[f], start, n) for f in (fields or self.fields)}
 
+    def latest_strided(self, n: int, step: int, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Every ``step``-th of the newest ``n`` samples, at absolute indices divisible by ``step``.
+
+        Returns the absolute indices and the copies; cheap for long windows drawn on a screen.
+        """
+        with self._lock:
+            n = min(n, self._index, self.capacity)
+            start = self._index - n
+            first = -(-start // step) * step
+            idx = np.arange(first, self._index, step, dtype=np.int64)
+            pos = idx % self.capacity
+            return idx, {f: self._data[f][pos] for f in fields}
+
     def since(self, index: int, fields: tuple[str, ...] | None = None) -> tuple[int, int, dict[str, np.ndarray]]:
         """Everything from ``index`` on: (first index returned, samples missed, copies)."""
         with self._lock:

@@ -199,7 +199,8 @@ def _unit_noise_filter(fs: float, low: float, high: float) -> tuple[np.ndarray, 
 class SimulatedSource(Source):
     """Synthetic sEMG in 10-bit ADC counts, following a :class:`Script`.
 
-    ``realtime`` paces delivery to the wall clock (``speed`` times faster, for tests); without it,
+    ``realtime`` paces delivery to the wall clock (``speed`` times faster, for tests; ``backlog_s``
+    of signal already waiting at the start, like a device buffer); without it,
     ``read`` returns ``chunk_samples`` at once (for tests and benchmarks), and a
     non-looping script ends with EOFError.
     """
@@ -217,6 +218,7 @@ class SimulatedSource(Source):
         mains_hz: float = 50.0,
         artifacts: bool = True,
         speed: float = 1.0,
+        backlog_s: float = 0.0,
     ) -> None:
         super().__init__()
         if not 1 <= channels <= 4:
@@ -237,6 +239,7 @@ class SimulatedSource(Source):
         if not 0 < speed <= 1000:
             raise SettingsError(f"simulation speed {speed:g} is out of range: use more than 0 and at most 1000")
         self.speed = speed
+        self.backlog_s = backlog_s
         names = MUSCLES[:channels]
         self.mvc_counts = np.array([MVC_UV[muscle_kind(n)] for n in names]) / UV_PER_COUNT
         self.noise_counts = NOISE_UV / UV_PER_COUNT
@@ -265,7 +268,7 @@ class SimulatedSource(Source):
         )
         self._stop.clear()
         self._reset_generator()
-        self._t0 = time.monotonic()
+        self._t0 = time.monotonic() - self.backlog_s / self.speed
 
     @property
     def end_index(self) -> int | None:

@@ -17,8 +17,9 @@ from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
 class MuscleGauge(QWidget):
     """One muscle: name, a bar from 0 to ``scale_max`` %MVC, the band, the value and the state."""
 
-    def __init__(self, muscle: str, band: Band, parent: QWidget | None = None, *, theme: Theme = DARK,
-                 scale_max: float = 100.0) -> None:
+    def __init__(
+        self, muscle: str, band: Band, parent: QWidget | None = None, *, theme: Theme = DARK, scale_max: float = 100.0
+    ) -> None:
         super().__init__(parent)
         self.muscle = muscle
         self.band = band
@@ -40,7 +41,19 @@ class MuscleGauge(QWidget):
         self.update()
 
     def set_value(self, value: float, state: State, *, in_band_pct: float | None = None, hint: str = "") -> None:
-        """Show a new %MVC value and state (and, during a hold, the time in band so far)."""
+        """Show a new %MVC value and state (and, during a hold, the time in band so far).
+
+        Repaints only when something visible changed (whole percents), to keep frames cheap.
+        """
+
+        def rounded(pct: float | None) -> int | None:
+            return None if pct is None else round(pct)
+
+        new_text = "--" if not math.isfinite(value) else f"{value:.0f}%"
+        shown = (self.value_text, self.state, rounded(self.in_band_pct), self.hint)
+        if shown == (new_text, state, rounded(in_band_pct), hint):
+            self.value = value
+            return
         self.value = value
         self.state = state
         self.in_band_pct = in_band_pct
@@ -106,12 +119,14 @@ class MuscleGauge(QWidget):
         p.setPen(QColor(t.muted))
         for pct in range(0, int(self.scale_max) + 1, 25):
             y = self._y(bar, pct)
-            p.drawText(QRectF(bar.left() - 64, y - 10, 46, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       f"{pct}")
+            p.drawText(
+                QRectF(bar.left() - 64, y - 10, 46, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{pct}"
+            )
         p.setPen(QColor(t.text))
         for edge, y in ((self.band.high, y_hi), (self.band.low, y_lo)):
-            p.drawText(QRectF(bar.right() + 14, y - 10, 60, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       f"{edge:g}")
+            p.drawText(
+                QRectF(bar.right() + 14, y - 10, 60, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{edge:g}"
+            )
         # footer: time in band during a hold, or a quality hint
         p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
         footer_rect = QRectF(0, h - footer, w, footer)

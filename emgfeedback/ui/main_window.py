@@ -81,9 +81,14 @@ class Dashboard(QMainWindow):
     hold_finished = Signal(object)
     refreshed = Signal()
 
-    def __init__(self, acquisition: Acquisition, config: DashboardConfig, *,
-                 restart: Callable[[ProfileLike | None], Acquisition] | None = None,
-                 recorder_factory: Callable[[Acquisition], object] | None = None) -> None:
+    def __init__(
+        self,
+        acquisition: Acquisition,
+        config: DashboardConfig,
+        *,
+        restart: Callable[[ProfileLike | None], Acquisition] | None = None,
+        recorder_factory: Callable[[Acquisition], object] | None = None,
+    ) -> None:
         super().__init__()
         self.acq = acquisition
         self.config = config
@@ -92,8 +97,9 @@ class Dashboard(QMainWindow):
         self.recorder: object | None = None
         self.settings = settings_store()
         self.theme = THEMES.get(config.theme or str(self.settings.value("theme", "dark")), THEMES["dark"])
-        self.player = CuePlayer(self, volume=float(self.settings.value("volume", 0.8)),
-                                muted=self.settings.value("muted", "false") == "true")
+        self.player = CuePlayer(
+            self, volume=float(self.settings.value("volume", 0.8)), muted=self.settings.value("muted", "false") == "true"
+        )
         self.gauges: list[MuscleGauge] = []
         self.traces: TraceView | None = None
         self.summaries: list[HoldSummary] = []
@@ -163,8 +169,15 @@ class Dashboard(QMainWindow):
         self.status_audio = QLabel(self.player.status)
         self.status_record = QLabel("")
         self.status_profile = QLabel(f"profile: {self.config.profile_name or 'none'}")
-        for w in (self.status_source, self.status_rate, self.status_quality, self.status_delay,
-                  self.status_profile, self.status_audio, self.status_record):
+        for w in (
+            self.status_source,
+            self.status_rate,
+            self.status_quality,
+            self.status_delay,
+            self.status_profile,
+            self.status_audio,
+            self.status_record,
+        ):
             sb.addWidget(w)
         self.player.status_changed.connect(self.status_audio.setText)
 
@@ -206,8 +219,9 @@ class Dashboard(QMainWindow):
             gauge = MuscleGauge(name, self.config.muscle_bands.get(name, self.config.band), theme=self.theme)
             self.gauges.append(gauge)
             self.gauge_row.addWidget(gauge)
-        self.traces = TraceView(names, self.config.band, self.acq.info.fs, theme=self.theme,
-                                seconds=float(self.settings.value("history_s", 20)))
+        self.traces = TraceView(
+            names, self.config.band, self.acq.info.fs, theme=self.theme, seconds=float(self.settings.value("history_s", 20))
+        )
         self.traces.show_raw(self.settings.value("show_raw", "false") == "true")
         self.trace_host.addWidget(self.traces)
         delay = self.acq.pipeline.delay_ms if self.acq.pipeline else math.nan
@@ -232,21 +246,23 @@ class Dashboard(QMainWindow):
             self._build_live()
         ring = self.acq.ring
         assert ring is not None and self.traces is not None
-        fields = ("percent", "state", "filtered") if self.traces.raw_plot.isVisible() else ("percent", "state")
-        start, data = ring.latest(self.traces.samples, fields)
-        pct, states = data["percent"], data["state"]
+        end, last = ring.latest(1, ("percent", "state"))
         engine = self.acq.engine
         hold = engine.hold if engine is not None else None
-        if pct.shape[0]:
-            last = pct[-1]
+        if last["percent"].shape[0]:
+            pct, states = last["percent"][-1], last["state"][-1]
             for c, gauge in enumerate(self.gauges):
-                st = State(int(states[-1, c])) if np.isfinite(states[-1, c]) else State.UNKNOWN
+                st = State(int(states[c])) if np.isfinite(states[c]) else State.UNKNOWN
                 in_band = None
                 if hold is not None and hold.summary.muscles[c].samples:
                     m = hold.summary.muscles[c]
                     in_band = 100.0 * m.in_band / m.samples
-                gauge.set_value(float(last[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
-            self.traces.draw(start + pct.shape[0], pct, data.get("filtered"))
+                gauge.set_value(float(pct[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
+            index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
+            filtered = None
+            if self.traces.raw_plot.isVisible():
+                filtered = ring.latest(self.traces.samples, ("filtered",))[1]["filtered"]
+            self.traces.draw(end + 1, index, data["percent"], filtered)
         for cue in self.acq.drain_cues():
             self.player.play(cue)
         for summary in self.acq.drain_holds():
@@ -274,9 +290,7 @@ class Dashboard(QMainWindow):
         info, stats = self.acq.info, self.acq.stats
         if info is None:
             return
-        self.status_rate.setText(
-            f"{info.fs:g} Hz x {info.channels}   lost {stats.lost}   reconnects {stats.reconnects}"
-        )
+        self.status_rate.setText(f"{info.fs:g} Hz x {info.channels}   lost {stats.lost}   reconnects {stats.reconnects}")
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
         if report is not None and self.acq.engine is not None:

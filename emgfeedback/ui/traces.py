@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from emgfeedback.config import Band
@@ -14,7 +15,7 @@ from emgfeedback.muscles import display_name
 from emgfeedback.ui.theme import DARK, Theme
 
 #: At most this many points per curve are drawn: the envelope is smooth, so striding loses nothing visible.
-MAX_POINTS = 1500
+MAX_POINTS = 700
 
 
 def _stride(n: int) -> int:
@@ -39,8 +40,16 @@ def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) ->
 class TraceView(QWidget):
     """Envelope plot (always) and raw plot (toggled), both ending at 'now'."""
 
-    def __init__(self, muscles: list[str], band: Band, fs: float, parent: QWidget | None = None, *,
-                 theme: Theme = DARK, seconds: float = 20.0) -> None:
+    def __init__(
+        self,
+        muscles: list[str],
+        band: Band,
+        fs: float,
+        parent: QWidget | None = None,
+        *,
+        theme: Theme = DARK,
+        seconds: float = 20.0,
+    ) -> None:
         super().__init__(parent)
         self.muscles = muscles
         self.fs = fs
@@ -55,7 +64,7 @@ class TraceView(QWidget):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.showGrid(x=False, y=False)  # axis grids repaint the whole view every frame: far too slow
         self.env_plot.setLabel("left", "%MVC")
         self.env_plot.setLabel("bottom", "seconds")
         self.env_plot.setYRange(0, 100, padding=0.02)
@@ -65,12 +74,18 @@ class TraceView(QWidget):
         self.raw_plot.setVisible(False)
         self.band_region = pg.LinearRegionItem(values=(band.low, band.high), orientation="horizontal", movable=False)
         self.env_plot.addItem(self.band_region)
+        self.guides = [pg.InfiniteLine(pos=v, angle=0, movable=False) for v in (25, 75, 100)]
+        for line in self.guides:
+            self.env_plot.addItem(line)
+        self._top = 100.0
         legend = self.env_plot.addLegend(offset=(10, 5), labelTextSize="12pt")
         self.env_curves = []
         self.raw_curves = []
         for i, m in enumerate(muscles):
             color = theme.traces[i % len(theme.traces)]
-            self.env_curves.append(self.env_plot.plot(pen=pg.mkPen(color, width=3), name=display_name(m), connect="finite"))
+            self.env_curves.append(
+                self.env_plot.plot(pen=pg.mkPen(color, width=2), name=display_name(m), connect="finite", skipFiniteCheck=True)
+            )
             self.raw_curves.append(self.raw_plot.plot(pen=pg.mkPen(color, width=1), connect="finite"))
         legend.setBrush(pg.mkBrush(theme.panel))
         self.set_theme(theme)
@@ -85,11 +100,13 @@ class TraceView(QWidget):
                 ax.setPen(pg.mkPen(theme.muted))
                 ax.setTextPen(pg.mkPen(theme.text))
         self.band_region.setBrush(pg.mkBrush(theme.band_color(60)))
+        for line in self.guides:
+            line.setPen(pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
         for line in self.band_region.lines:
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
         for i, (e, r) in enumerate(zip(self.env_curves, self.raw_curves, strict=True)):
             color = theme.traces[i % len(theme.traces)]
-            e.setPen(pg.mkPen(color, width=3))
+            e.setPen(pg.mkPen(color, width=2))
             r.setPen(pg.mkPen(color, width=1))
 
     def set_band(self, band: Band) -> None:
@@ -108,25 +125,29 @@ class TraceView(QWidget):
     def samples(self) -> int:
         return int(self.seconds * self.fs)
 
-    def draw(self, end_index: int, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
-        """Draw the last samples; ``percent`` (n, ch) ends at absolute index ``end_index``."""
-        n = percent.shape[0]
-        if n == 0:
+    def stride(self) -> int:
+        """Samples per drawn point for the current history length."""
+        return _stride(self.samples)
+
+    def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
+        """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
+        ``end_index - 1``. ``filtered`` (full rate, ending at the same sample) feeds the raw trace."""
+        if index.size == 0:
             return
-        step = _stride(n)
-        # align the stride to absolute indices so points do not shimmer as the window scrolls
-        offset = (end_index - n) % step
-        first = (step - offset) % step
-        idx = np.arange(first, n, step)
-        t = (idx - (n - 1)) / self.fs
+        t = (index - (end_index - 1)) / self.fs
         top = 100.0
         for c, curve in enumerate(self.env_curves):
-            y = percent[idx, c]
+            y = percent[:, c]
             curve.setData(t, y)
             if np.isfinite(y).any():
                 top = max(top, float(np.nanmax(y)))
-        self.env_plot.setYRange(0, min(max(top * 1.05, 100.0), 200.0), padding=0)
+        # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
+        top = min(max(25.0 * math.ceil(top * 1.05 / 25.0), 100.0), 200.0)
+        if top != self._top:
+            self._top = top
+            self.env_plot.setYRange(0, top, padding=0)
         if filtered is not None and self.raw_plot.isVisible():
+            n = filtered.shape[0]
             tt = (np.arange(n) - (n - 1)) / self.fs
             for c, curve in enumerate(self.raw_curves):
                 curve.setData(*peak_decimate(tt, filtered[:, c]))
