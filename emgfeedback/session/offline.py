@@ -10,13 +10,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emgfeedback.config import FilterSpec, StreamInfo
+from emgfeedback.dsp.normalize import MvcNormalizer
 from emgfeedback.feedback import FeedbackEngine, HoldSummary
 from emgfeedback.io.acquisition import Block
+from emgfeedback.io.simulated import MUSCLES, MVC_UV, NOISE_UV, UV_PER_COUNT
 from emgfeedback.io.sources import Source
 from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.muscles import muscle_kind
 from emgfeedback.session.recorder import SessionMeta, describe_acquisition
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.writer import SessionWriter
+
+
+class SimulatedProfile:
+    """A calibration for the simulated sensor from its known MVC and noise levels (a duck-typed
+    :class:`~emgfeedback.live.ProfileLike`), so tests and benchmarks get %MVC without the calibration package."""
+
+    def __init__(self, channels: int = 4, name: str = "simulated") -> None:
+        self.name = name
+        self.muscles = {m: i for i, m in enumerate(MUSCLES[:channels])}
+
+    def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None:
+        """Any chain fits: the simulated levels are exact."""
+
+    def normalizer(self, names: Sequence[str] | None = None) -> MvcNormalizer:
+        names = list(names or self.muscles)
+        mvc = [MVC_UV[muscle_kind(n)] / UV_PER_COUNT for n in names]
+        return MvcNormalizer(mvc, [NOISE_UV / UV_PER_COUNT] * len(names))
 
 
 @dataclass

@@ -113,6 +113,7 @@ class SessionRecorder:
         self._closed = False
         self._last_index = 0
         self.last_block: Block | None = None  # for status displays; never copied
+        self._dropped: list[tuple[int, int]] = []  # spans the queue had no room for (list.append is atomic)
         self._status = "complete"
 
     # --- control ---------------------------------------------------------------------------
@@ -138,8 +139,7 @@ class SessionRecorder:
             self.queue.put_nowait(block)
         except queue.Full:
             self.overflows += 1
-            if self.writer is not None:
-                self.writer.overflow_ranges.append((block.start, block.stop))
+            self._dropped.append((block.start, block.stop))
 
     def event(self, kind: str, index: int | None = None, data: dict[str, Any] | None = None) -> None:
         """Store a UI event (marker, note, ...) at sample ``index`` (default: the latest sample); thread-safe."""
@@ -218,6 +218,7 @@ class SessionRecorder:
             store_cues=self.store_cues,
             gap_context=lambda: {"reconnects": stats.reconnects},
         )
+        self.writer.overflow_ranges = self._dropped
         self.started.set()
 
     def _handle(self, item: Any) -> None:

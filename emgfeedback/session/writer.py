@@ -6,6 +6,7 @@ runs it in a thread fed by the acquisition, and offline recordings call it direc
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -266,22 +267,26 @@ class SessionWriter:
             return False
         rows, events = self._rows, self._events
         with self.store.transaction() as c:
-            if rows:
-                c.executemany(
-                    "INSERT INTO chunks (session_id, kind, start, count, channels, dtype, data) VALUES (?,?,?,?,?,?,?)", rows
-                )
-            if events:
-                c.executemany("INSERT INTO events (session_id, kind, idx, wall, data) VALUES (?,?,?,?,?)", events)
-            c.execute(
-                "UPDATE sessions SET heartbeat = ?, first_index = ?, end_index = ? WHERE id = ?",
-                (time.time(), self.first_index, self.expected, self.session_id),
-            )
+            self._write(c, rows, events)
         self._rows, self._events = [], []
         self.stats.rows += len(rows)
         self.stats.commits += 1
         self.committed_index = self.expected
         self._last_commit = now
         return True
+
+    def _write(self, c: sqlite3.Connection, rows: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> None:
+        """The inserts and the heartbeat of one commit (inside its transaction)."""
+        if rows:
+            c.executemany(
+                "INSERT INTO chunks (session_id, kind, start, count, channels, dtype, data) VALUES (?,?,?,?,?,?,?)", rows
+            )
+        if events:
+            c.executemany("INSERT INTO events (session_id, kind, idx, wall, data) VALUES (?,?,?,?,?)", events)
+        c.execute(
+            "UPDATE sessions SET heartbeat = ?, first_index = ?, end_index = ? WHERE id = ?",
+            (time.time(), self.first_index, self.expected, self.session_id),
+        )
 
     def finish(self, status: str = "complete") -> None:
         """Close running episodes and an unfinished hold, commit, and set the final status."""
