@@ -31,4 +31,5 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("protocol", "auto"), ("baud", None), ("fs", None), ("columns", None)):
         setattr(args, name, getattr(args, name, value))
     args.auto_hold = True
-    return run_with(args, f"simulated:{args.scenario}", demo_profile(args.channels))
+    # start 12 s into the scenario so the first screen already shows a hold under way
+    return run_with(args, f"simulated:{args.scenario}", demo_profile(args.channels), backlog_s=12.0)

@@ -47,7 +47,7 @@ def load_named_profile(name: str | None) -> ProfileLike | None:
     return load_profile(name)
 
 
-def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None) -> int:
+def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *, backlog_s: float = 0.0) -> int:
     """Build the acquisition factory and open the dashboard."""
     from emgfeedback.ui.app import ensure_display
 
@@ -58,22 +58,32 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None) -
     filter_spec(args, args.fs or 1000.0)
 
     def make(profile_: ProfileLike | None) -> Acquisition:
-        live = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile_, band=band,
-                           auto_start=args.auto_hold)
-        return build_acquisition(open_source(spec, options), live)
+        live = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile_, band=band, auto_start=args.auto_hold)
+        source = open_source(spec, options)
+        if backlog_s and hasattr(source, "backlog_s"):
+            source.backlog_s = backlog_s
+        return build_acquisition(source, live)
 
     from emgfeedback.ui.app import run_dashboard
     from emgfeedback.ui.main_window import DashboardConfig
 
-    config = DashboardConfig(band=band, muscle_bands={}, source_text=spec,
-                             profile_name=profile.name if profile else None, theme=args.theme)
+    config = DashboardConfig(
+        band=band, muscle_bands={}, source_text=spec, profile_name=profile.name if profile else None, theme=args.theme
+    )
     recorder = _recorder_factory(profile)
     if args.record and recorder is None:
         from emgfeedback.errors import CliError
 
         raise CliError("recording is not available in this installation: reinstall emgfeedback")
-    return run_dashboard(make, profile, config, screenshot=args.screenshot, quit_after=args.quit_after,
-                         recorder_factory=recorder, fullscreen=args.fullscreen)
+    return run_dashboard(
+        make,
+        profile,
+        config,
+        screenshot=args.screenshot,
+        quit_after=args.quit_after,
+        recorder_factory=recorder,
+        fullscreen=args.fullscreen,
+    )
 
 
 def _recorder_factory(profile: ProfileLike | None) -> object | None:

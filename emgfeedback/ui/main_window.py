@@ -166,6 +166,7 @@ class Dashboard(QMainWindow):
         self.status_rate = QLabel("")
         self.status_quality = QLabel("")
         self.status_delay = QLabel("")
+        self.status_delay.setToolTip("the envelope lags the muscle by half its window; use --window-ms for faster cues")
         self.status_audio = QLabel(self.player.status)
         self.status_record = QLabel("")
         self.status_profile = QLabel(f"profile: {self.config.profile_name or 'none'}")
@@ -225,8 +226,9 @@ class Dashboard(QMainWindow):
         self.traces.show_raw(self.settings.value("show_raw", "false") == "true")
         self.trace_host.addWidget(self.traces)
         delay = self.acq.pipeline.delay_ms if self.acq.pipeline else math.nan
-        self.status_delay.setText(f"envelope delay {delay:.0f} ms")
+        self.status_delay.setText(f"delay {delay:.0f} ms")
         self.status_source.setText(self.acq.info.description or self.config.source_text)
+        self.setWindowTitle(f"emgfeedback - {self.status_source.text()}")
         if self.acq.engine is not None and self.settings.value("auto_start", "false") == "true":
             self.acq.engine.auto_start = True
         if self.player.note:
@@ -290,7 +292,8 @@ class Dashboard(QMainWindow):
         info, stats = self.acq.info, self.acq.stats
         if info is None:
             return
-        self.status_rate.setText(f"{info.fs:g} Hz x {info.channels}   lost {stats.lost}   reconnects {stats.reconnects}")
+        dot = " \u00b7 "
+        self.status_rate.setText(f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}")
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
         if report is not None and self.acq.engine is not None:
@@ -299,7 +302,7 @@ class Dashboard(QMainWindow):
                 parts.append(f"{short_name(name)} {q.label}")
                 if q.problems:
                     hints[c] = q.problems[0].split(":")[0]
-            self.status_quality.setText("   ".join(parts))
+            self.status_quality.setText(" \u00b7 ".join(parts))
             self.status_quality.setToolTip("\n".join(p for q in report.channels for p in q.problems) or "signal OK")
         self._hints = hints
         if self.recorder is not None:

@@ -135,14 +135,14 @@ class TraceView(QWidget):
         if index.size == 0:
             return
         t = (index - (end_index - 1)) / self.fs
-        top = 100.0
+        peak = 0.0
         for c, curve in enumerate(self.env_curves):
             y = percent[:, c]
             curve.setData(t, y)
             if np.isfinite(y).any():
-                top = max(top, float(np.nanmax(y)))
+                peak = max(peak, float(np.nanmax(y)))
         # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
-        top = min(max(25.0 * math.ceil(top * 1.05 / 25.0), 100.0), 200.0)
+        top = min(max(25.0 * math.ceil(peak * 1.05 / 25.0), 100.0), 200.0)
         if top != self._top:
             self._top = top
             self.env_plot.setYRange(0, top, padding=0)
