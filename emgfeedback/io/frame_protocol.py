@@ -53,7 +53,8 @@ ADC_MAX = 1023  # 10-bit samples: the top 6 bits of every sample word are zero
 
 _TYPE_DATA = 0
 _TYPE_INFO = 1
-_FLAG_OVERRUN = 0x08
+_FLAG_OVERRUN = 0x08  # data frames: the device dropped a tick since the last frame it sent
+_FLAG_START = 0x08  # info frames: a stream starts here, seq restarts at this frame's seq
 _INFO_MAX_PAYLOAD = 120
 _INFO_OVERHEAD = 8  # sync 2, seq 2, flags 1, len 1, crc 2
 _REQUIRED_INFO_KEYS = ("fw", "fs", "ch", "bits", "vref")
@@ -150,8 +151,10 @@ def _format_number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.3f}"
 
 
-def encode_info(info: DeviceInfo | Mapping[str, object], seq: int = 0) -> bytes:
+def encode_info(info: DeviceInfo | Mapping[str, object], seq: int = 0, start: bool = False) -> bytes:
     """An info frame carrying ``info`` as ``key=value`` pairs; ``seq`` is the next data frame's seq.
+
+    ``start`` marks the info frame a device sends when it (re)starts streaming (seq restarts there).
 
     A mapping is sent as given (it must hold ``ch``); a :class:`DeviceInfo` becomes
     ``fw fs ch bits vref`` followed by its ``extra`` keys.
@@ -173,7 +176,8 @@ def encode_info(info: DeviceInfo | Mapping[str, object], seq: int = 0) -> bytes:
     payload = " ".join(f"{k}={v}" for k, v in pairs.items()).encode("ascii")
     if len(payload) > _INFO_MAX_PAYLOAD:
         raise ValueError(f"info payload is {len(payload)} bytes, the limit is {_INFO_MAX_PAYLOAD}")
-    body = bytes([seq & 0xFF, (seq >> 8) & 0xFF, (_TYPE_INFO << 4) | channels, len(payload)]) + payload
+    flags = (_TYPE_INFO << 4) | channels | (_FLAG_START if start else 0)
+    body = bytes([seq & 0xFF, (seq >> 8) & 0xFF, flags, len(payload)]) + payload
     return SYNC + body + crc16_ccitt(body).to_bytes(2, "little")
 
 
@@ -214,10 +218,11 @@ class _Scan:
 class FrameDecoder:
     """Decoder for the emgfeedback firmware's frames (docs/protocol.md), implementing ``Decoder``.
 
-    ``index`` starts at 0 with the first data frame (or at the seq an initial info frame announces) and
-    then advances by the seq difference (1-65536, so a jump of exactly 65536 frames reads as 65536).
-    An info frame re-anchors the count: its seq is the next data frame's seq, so after a device
-    restart (seq back to 0) the index continues at last + 1 instead of counting a bogus loss.
+    ``index`` starts at 0 with the first data frame (or with the seq a stream-start info frame
+    announces, if one comes first) and then advances by the seq difference (1-65536, so a jump of
+    exactly 65536 frames reads as 65536). A stream-start info frame (sent at boot and on ``S``)
+    re-anchors the count: after a restart (seq back to 0) the index continues at last + 1 instead of
+    counting a bogus loss. Other info frames (replies to ``I``, ``C``, ``F``) leave the count alone.
 
     The channel count is taken from the first valid frame. Data frames with a different count are
     rejected, until an info frame announces the new count (the firmware sends one whenever streaming
@@ -227,9 +232,7 @@ class FrameDecoder:
 
     name = "emgfeedback"
 
-    def __init__(
-        self, channels: int | None = None, on_info: Callable[[DeviceInfo], None] | None = None
-    ) -> None:
+    def __init__(self, channels: int | None = None, on_info: Callable[[DeviceInfo], None] | None = None) -> None:
         if channels is not None and not 1 <= channels <= MAX_CHANNELS:
             raise ValueError(f"channels must be 1-{MAX_CHANNELS}, got {channels}")
         self.stats = DecoderStats()
@@ -259,9 +262,20 @@ class FrameDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> Frames:
         """Consume ``data`` and return every complete, valid data frame it finished (one channel count)."""
-        buf = self._buf + bytes(data) if self._buf else bytes(data)
+        return self._decode(bytes(data), final=False)
+
+    def flush(self) -> Frames:
+        """End of stream: decide the held-back bytes (an incomplete frame is garbage) and return what follows.
+
+        A batch has one channel count, so after a channel change some bytes may remain: call again
+        until ``pending_bytes`` is 0.
+        """
+        return self._decode(b"", final=True)
+
+    def _decode(self, data: bytes, final: bool) -> Frames:
+        buf = self._buf + data if self._buf else data
         a = np.frombuffer(buf, dtype=np.uint8)
-        scan = _scan(a)
+        scan = _scan(a, final)
 
         out_samples: list[np.ndarray] = []
         out_index: list[np.ndarray] = []
@@ -335,7 +349,7 @@ class FrameDecoder:
         return samples, index, n_rejected
 
     def _handle_info(self, a: np.ndarray, start: int, length: int) -> bool:
-        """Record an info frame; re-anchor seq; True if it changed an already known channel count."""
+        """Record an info frame (re-anchor seq if it starts a stream); True if it changed a known channel count."""
         payload = a[start + 6 : start + length - 2].tobytes()
         try:
             info = parse_info_payload(payload)
@@ -345,8 +359,9 @@ class FrameDecoder:
         if not 1 <= info.channels <= MAX_CHANNELS:
             self.stats.rejected += 1
             return False
-        seq = int(a[start + 2]) | (int(a[start + 3]) << 8)
-        self._last_seq = (seq - 1) & 0xFFFF
+        if a[start + 4] & _FLAG_START:
+            seq = int(a[start + 2]) | (int(a[start + 3]) << 8)
+            self._last_seq = (seq - 1) & 0xFFFF
         changed = self._channels is not None and info.channels != self._channels
         self._channels = info.channels
         self.info = info
@@ -355,18 +370,19 @@ class FrameDecoder:
         return changed
 
 
-def _scan(a: np.ndarray) -> _Scan:
+def _scan(a: np.ndarray, final: bool = False) -> _Scan:
     """Find, size and validate every sync candidate of ``a``, then pick frames greedily left to right.
 
     Greedy rule: from the current position, the first candidate that is a complete valid frame is
     accepted and the position jumps past it; candidates inside accepted frames are ignored. A candidate
     that cannot be decided yet (its header or body is not all here) stops the pass: everything from it
-    on waits for more data, which makes chunked feeding give exactly the one-shot result.
+    on waits for more data, which makes chunked feeding give exactly the one-shot result. With
+    ``final`` (end of stream) nothing waits: an incomplete frame is rejected, a lone header is garbage.
     """
     n = a.size
     empty = np.empty(0, dtype=np.int64)
     if n < 2:
-        cut = n - 1 if n == 1 and a[0] == _SYNC0 else n
+        cut = n - 1 if n == 1 and a[0] == _SYNC0 and not final else n
         return _Scan(empty, empty, np.empty(0, np.uint8), cut, empty)
     c = np.flatnonzero((a[:-1] == _SYNC0) & (a[1:] == _SYNC1)).astype(np.int64)
 
@@ -398,9 +414,14 @@ def _scan(a: np.ndarray) -> _Scan:
         got = int(a[s + ln - 2]) | (int(a[s + ln - 1]) << 8)
         valid[i] = crc16_ccitt(a[s + 2 : s + ln - 2]) == got
 
-    pend = c[undecided]
-    if a[-1] == _SYNC0:  # may be the first half of a sync pair
-        pend = np.append(pend, n - 1)
+    if final:
+        pend = empty
+        truncated = framed & ~complete  # counted as rejected below
+    else:
+        pend = c[undecided]
+        truncated = np.zeros(c.size, dtype=bool)
+        if a[-1] == _SYNC0:  # may be the first half of a sync pair
+            pend = np.append(pend, n - 1)
     vpos, vlen, vkind = c[valid], length[valid], ftype[valid]
 
     ends = vpos + vlen
@@ -417,7 +438,7 @@ def _scan(a: np.ndarray) -> _Scan:
             take = vpos < cutoff
             vpos, vlen, vkind, ends = vpos[take], vlen[take], vkind[take], ends[take]
 
-    bad = c[complete & ~valid]
+    bad = c[(complete & ~valid) | truncated]
     bad = bad[bad < cutoff]
     bad = bad[~_inside(bad, vpos, ends)]
     return _Scan(vpos, vlen, vkind.astype(np.uint8), cutoff, bad)

@@ -13,9 +13,11 @@
 #define EMG_SYNC0 0xA7
 #define EMG_SYNC1 0x7E
 
-/* flags byte: bits 0-2 channel count, bit 3 overrun, bits 4-7 frame type. */
+/* flags byte: bits 0-2 channel count, bit 3 overrun (data frames) or stream
+ * start (info frames), bits 4-7 frame type. */
 #define EMG_FLAG_CH_MASK 0x07
 #define EMG_FLAG_OVERRUN 0x08
+#define EMG_FLAG_START 0x08
 #define EMG_TYPE_DATA 0x00
 #define EMG_TYPE_INFO 0x10
 

@@ -265,17 +265,19 @@ static char *append_u32(char *p, uint32_t v)
 
 /* The seq of the next data frame that will enter the TX ring (call with
  * interrupts disabled): the frame of a chain still converting, else the next
- * tick's. The info frame carries it so the host can tell a restart (seq back
- * to 0 after S) from lost frames. */
+ * tick's. Info frames carry it. */
 static uint16_t next_data_seq(void)
 {
     return adc_busy ? frame_seq : seq;
 }
 
-/* Queue one info frame. The frame is built with interrupts on and queued only
- * if next_data_seq() did not change meanwhile (else rebuilt), so interrupts are
- * off just for the copy (~40 us: a one-off sampling jitter). Waits for room. */
-static void send_info(void)
+/* Queue one info frame; `start` marks the one that begins a stream (seq
+ * restarts at 0), so the host re-anchors its frame count instead of counting
+ * the jump as lost frames. The frame is built with interrupts on and queued
+ * only if next_data_seq() did not change meanwhile (else rebuilt), so
+ * interrupts are off just for the copy (~40 us: a one-off sampling jitter).
+ * Waits for room. */
+static void send_info(uint8_t start)
 {
     uint8_t f[8 + EMG_INFO_MAX_PAYLOAD];
     char *p0 = (char *)&f[6];
@@ -306,7 +308,7 @@ static void send_info(void)
     uint8_t len = (uint8_t)(8 + plen);
     f[0] = EMG_SYNC0;
     f[1] = EMG_SYNC1;
-    f[4] = EMG_TYPE_INFO | n_channels;
+    f[4] = EMG_TYPE_INFO | n_channels | (start ? EMG_FLAG_START : 0);
     f[5] = plen;
     for (;;) {
         cli();
@@ -346,7 +348,7 @@ static void start_streaming(void)
     seq = 0;
     overrun = 0;
     sei();
-    send_info(); /* announces the configuration (and seq 0) before the first data frame */
+    send_info(1); /* announces the configuration and the seq restart before the first data frame */
     DIDR0 = (uint8_t)((1u << n_channels) - 1); /* digital input buffers off on the inputs in use */
     cli();
     timer_start(fs_hz); /* restart the period: the first tick is one period away */
@@ -373,7 +375,7 @@ static void handle_byte(uint8_t b)
             wait_chain_done();
             n_channels = b;
         }
-        send_info(); /* the reply states what is now in effect */
+        send_info(0); /* the reply states what is now in effect */
         return;
     case P_FS_LO:
         p_lo = b;
@@ -387,7 +389,7 @@ static void handle_byte(uint8_t b)
             fs_hz = fs;
             timer_start(fs_hz);
         }
-        send_info();
+        send_info(0);
         return;
     }
     default:
@@ -401,7 +403,7 @@ static void handle_byte(uint8_t b)
         stop_streaming();
         break;
     case EMG_CMD_INFO:
-        send_info();
+        send_info(0);
         break;
     case EMG_CMD_CHANNELS:
         p_state = P_CH;

@@ -270,8 +270,11 @@ static size_t out_pending(const sim_t *s)
  * pty to become readable or writable (0 = just poll). */
 static void service_pty(sim_t *s, int timeout_ms)
 {
-    if (s->master < 0)
+    if (s->master < 0) {
+        if (timeout_ms > 0)
+            poll(NULL, 0, timeout_ms); /* --no-pty --realtime: just wait */
         return;
+    }
     struct pollfd p = {.fd = s->master, .events = 0};
     if (s->in_len < sizeof(s->in))
         p.events |= POLLIN;
