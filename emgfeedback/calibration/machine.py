@@ -489,7 +489,7 @@ class CalibrationMachine:
             "duration_s": duration,
             "level": level,
             "level_fraction": float(min(max(fraction, 0.0), 1.0)),
-            "best_fraction": best / scale if math.isfinite(best) and np.isfinite(scale) and scale > 0 else math.nan,
+            "best_fraction": float(best / scale) if math.isfinite(best) and np.isfinite(scale) and scale > 0 else math.nan,
             "done": done,
             "total": total,
         }

@@ -177,14 +177,15 @@ def builtin_protocols() -> dict[str, MvcProtocol]:
 
 
 def user_protocols_dir() -> Path:
-    """Where users put their own protocol files (created, owner-only)."""
-    return paths.private_dir(paths.data_dir() / "protocols")
+    """Where users put their own protocol files (not created here: reading must not make folders)."""
+    return paths.data_dir() / "protocols"
 
 
 def available_protocols(extra: Iterable[str | Path] = ()) -> dict[str, MvcProtocol]:
     """Built-in, then the user folder's, then ``extra`` files: later ones win for the same muscle kind."""
     out = builtin_protocols()
-    for path in sorted(user_protocols_dir().glob("*.toml")):
+    folder = user_protocols_dir()
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         proto = load_protocol(path)
         out[proto.muscle] = proto
     for path in extra:

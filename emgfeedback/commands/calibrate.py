@@ -1,0 +1,429 @@
+"""``emgfeedback calibrate``: a guided MVC calibration in the terminal, or a profile from a recording.
+
+Live: rest baseline, then each muscle's maximal contractions with a countdown and a
+level bar, driven by the same state machine and chain as the GUI wizard and live view.
+With nobody at the keyboard (no terminal on stdin) failed trials repeat automatically up
+to a limit. ``--from-recording`` makes a profile from MVC trials recorded elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.errors import CliError
+
+SIM_REST_BETWEEN_S = 5.0
+STREAM_FORMATS = ("auto", "frame", "text", "p2")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="guided MVC calibration (or from a recording): saves a profile",
+        description="Measure each muscle's resting noise and maximal voluntary contraction (MVC) with the live chain "
+        "and save them as a named profile. Live: a rest baseline, then 3 maximal pushes per muscle with rests between, "
+        "following the MVC protocols (glute max: prone hip extension, knee bent; high hamstring: prone knee flexion). "
+        "The MVC is the highest 500 ms mean of the envelope across the trials.",
+        epilog="examples:\n"
+        "  emgfeedback calibrate --source /dev/ttyACM0 --name 'both sides, standard placement' \\\n"
+        "      --muscles glute_max_left=0,hamstring_left=1,glute_max_right=2,hamstring_right=3\n"
+        "  emgfeedback calibrate --source simulated --name demo --fast\n"
+        "  emgfeedback calibrate --from-recording trials.txt --fs 1000 --columns 1,3 \\\n"
+        "      --muscles hamstring_left,hamstring_right --mains 60 --name 'from lab'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        conflict_handler="resolve",
+    )
+    add_source_args(p, required=False)
+    p.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an MVC test protocol (TOML; repeatable); it replaces the built-in test of its muscle kind",
+    )
+    p.add_argument(
+        "--stream-protocol",
+        default="auto",
+        choices=STREAM_FORMATS,
+        help="serial stream format (what --protocol means in other commands; default: auto-detect)",
+    )
+    p.add_argument("--name", required=True, help="profile name, e.g. 'both sides, standard placement'")
+    p.add_argument(
+        "--muscles",
+        default=None,
+        metavar="MAP",
+        help="muscle=channel list, e.g. glute_max_left=0,hamstring_left=1 (default: the source's channel names when they "
+        "are muscles); with --from-recording a name per column: hamstring_left,hamstring_right",
+    )
+    p.add_argument(
+        "--rest-between",
+        type=float,
+        default=None,
+        metavar="S",
+        help=f"rest between trials, seconds (default: the protocol's, 30; {SIM_REST_BETWEEN_S:g} for the simulated person)",
+    )
+    p.add_argument("--trials", type=int, default=None, metavar="N", help="contractions per muscle (default: the protocol's, 3)")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="read a simulated or replayed source as fast as possible "
+        "(automatic for a simulated source when stdin is not a terminal)",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=int,
+        default=3,
+        metavar="N",
+        help="without a keyboard, tries per trial before a failed one is skipped (default 3)",
+    )
+    p.add_argument("--from-recording", default=None, metavar="FILE", help="make the profile from a recording of MVC trials")
+    p.add_argument(
+        "--rest-seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="with --from-recording: length of the quietest stretch taken as rest (default 1)",
+    )
+    add_filter_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.from_recording:
+        return _from_recording(args)
+    if not args.source:
+        raise CliError("give --source SRC (a serial port, simulated or replay:FILE) or --from-recording FILE")
+    return _live(args)
+
+
+# --- shared ------------------------------------------------------------------------------------------
+def _protocols(args: argparse.Namespace) -> dict:
+    from emgfeedback.calibration.protocol import available_protocols
+
+    for item in args.protocol:
+        if item in STREAM_FORMATS and not Path(item).exists():
+            raise CliError(
+                f"--protocol takes an MVC protocol file here: for the serial stream format use --stream-protocol {item}"
+            )
+    return available_protocols(args.protocol)
+
+
+def _save(profile: object, out: TextIO) -> Path:
+    from emgfeedback.calibration.profile import Profile, profile_path, save_profile
+
+    assert isinstance(profile, Profile)
+    existed = profile_path(profile.name).exists()
+    path = save_profile(profile)
+    print(f"{'replaced' if existed else 'saved'} profile {profile.name!r}: {path}", file=out)
+    return path
+
+
+def _summary(result: object, units: str, out: TextIO) -> None:
+    from emgfeedback.calibration.machine import CalibrationResult
+
+    assert isinstance(result, CalibrationResult)
+    for m in result.muscles:
+        ratio = m.mvc / m.noise if m.noise > 0 else math.inf
+        trials = ", ".join(f"{p:.4g}" for p in m.peaks)
+        spread = f", spread {100 * m.spread:.0f} %" if len(m.peaks) > 1 else ""
+        print(
+            f"  {m.label} (channel {m.channel}): MVC {m.mvc:.4g} {units}, noise {m.noise:.3g} {units}, "
+            f"{ratio:.0f}x rest; trials {trials or 'none'}{spread}",
+            file=out,
+        )
+    for problem in result.problems:
+        print(f"  {problem.severity.value}: {problem.message}", file=out)
+
+
+def _finish(args: argparse.Namespace, result: object, make_profile: object, units: str, out: TextIO) -> int:
+    from emgfeedback.calibration.machine import CalibrationResult
+
+    assert isinstance(result, CalibrationResult) and callable(make_profile)
+    print("result:", file=out)
+    _summary(result, units, out)
+    if not result.ok:
+        failed = [p.message for p in result.problems if p.severity.value == "fail"]
+        raise CliError(f"calibration not saved: {failed[0] if failed else 'no usable reference'}")
+    _save(make_profile(), out)
+    return 0
+
+
+# --- from a recording -----------------------------------------------------------------------------------
+def _from_recording(args: argparse.Namespace) -> int:
+    from emgfeedback.calibration.offline import calibrate_recording
+    from emgfeedback.calibration.profile import Profile
+    from emgfeedback.config import StreamInfo
+    from emgfeedback.io.files import load_recording, parse_columns
+
+    out = sys.stdout
+    columns = parse_columns(args.columns)
+    rec = load_recording(args.from_recording).select(columns)
+    fs = args.fs or rec.fs
+    if not fs:
+        raise CliError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
+    if not args.muscles:
+        raise CliError(
+            f"name the muscle of each column with --muscles, e.g. --muscles {','.join(['hamstring_left'] * rec.channels)}"
+        )
+    names = [n.strip() for n in args.muscles.split(",") if n.strip()]
+    if any("=" in n for n in names):
+        raise CliError(
+            "with --from-recording, --muscles takes one name per column (choose columns with --columns): "
+            "e.g. --columns 1,3 --muscles hamstring_left,hamstring_right"
+        )
+    if len(names) != rec.channels or len(set(names)) != len(names):
+        raise CliError(
+            f"{len(names)} distinct muscle names for {rec.channels} columns ({', '.join(rec.names)}): "
+            "give one name per column, or pick columns with --columns"
+        )
+    spec = filter_spec(args, fs)
+    result = calibrate_recording(rec.data, names, spec, rest_s=args.rest_seconds)
+    units = rec.units[0] if len(set(rec.units)) == 1 else "mixed"
+    info = StreamInfo(
+        fs=float(fs), channels=rec.channels, units=units, channel_names=rec.names, description=f"replay:{rec.path.name}"
+    )
+    cols = ",".join(map(str, columns)) if columns else "all"
+    print(
+        f"{rec.path.name}: {rec.data.shape[0] / fs:.1f} s at {fs:g} Hz, columns {cols} "
+        f"({', '.join(rec.names)}); rest = quietest {args.rest_seconds:g} s, MVC = highest 500 ms mean",
+        file=out,
+    )
+
+    def make() -> Profile:
+        return Profile.from_result(args.name, result, spec, info, units=units, source=f"recording:{rec.path.name} columns {cols}")
+
+    return _finish(args, result, make, units, out)
+
+
+# --- live -------------------------------------------------------------------------------------------------
+def _is_simulated(spec: str) -> bool:
+    return spec == "simulated" or spec.startswith("simulated:")
+
+
+def _interactive() -> bool:
+    stdin = sys.stdin
+    try:
+        return stdin is not None and stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _live(args: argparse.Namespace) -> int:
+    from emgfeedback.calibration.machine import auto_policy
+    from emgfeedback.calibration.plan import CalibrationPlan, default_muscles, parse_muscle_map
+    from emgfeedback.calibration.profile import Profile
+    from emgfeedback.calibration.runner import CalibrationRun
+    from emgfeedback.io.spec import describe_spec, open_source
+
+    out = sys.stdout
+    protocols = _protocols(args)
+    interactive = _interactive()
+    simulated = _is_simulated(args.source)
+    fast = args.fast or (simulated and not interactive)
+    if args.fast and describe_spec(args.source) == "serial":
+        raise CliError("--fast works only with a simulated or replayed source: a sensor delivers in real time")
+    if args.max_attempts < 1:
+        raise CliError(f"--max-attempts {args.max_attempts} is below 1: use 1 or more")
+    muscles = parse_muscle_map(args.muscles) if args.muscles else None
+    rest_between = args.rest_between if args.rest_between is not None else (SIM_REST_BETWEEN_S if simulated else None)
+    if simulated:
+        source, muscles = _simulated_source(args, muscles, protocols, rest_between, fast)
+    else:
+        opts = source_options(argparse.Namespace(**{**vars(args), "protocol": args.stream_protocol}), realtime=not fast)
+        source = open_source(args.source, opts)
+    try:
+        source.open()
+        info = source.info
+        if muscles is None:
+            muscles = default_muscles(info.names, protocols)
+            if muscles is None:
+                raise CliError(
+                    f"the channels of {args.source} ({', '.join(info.names)}) are not muscle names: map them with "
+                    "--muscles, e.g. --muscles glute_max_left=0,hamstring_left=1"
+                )
+        spec = filter_spec(args, info.fs)
+        plan = CalibrationPlan.build(muscles, protocols, channels=info.channels, rest_between_s=rest_between, trials=args.trials)
+        run = CalibrationRun(plan, spec, info, policy=None if interactive else auto_policy(args.max_attempts))
+        screen = TerminalPrompter(out, interactive=interactive, units=info.units)
+        _print_plan(plan, spec, info, args, fast=fast, interactive=interactive, out=out)
+        if interactive:
+            screen.ask("Get into position, stay relaxed, and press Enter to start (Ctrl+C cancels) ")
+            _restart(source, describe_spec(args.source))
+        screen.handle(run.machine, run.machine.start())
+        while not run.machine.finished:
+            try:
+                chunk = source.read(0.1)
+            except EOFError:
+                screen.end_line()
+                raise CliError(
+                    f"{args.source} ended before the calibration finished: use a longer recording or scenario"
+                ) from None
+            if chunk is None or chunk.samples.shape[0] == 0:
+                continue
+            screen.handle(run.machine, run.feed(chunk.samples))
+        screen.end_line()
+    finally:
+        source.close()
+    result = run.machine.result()
+
+    def make() -> Profile:
+        return Profile.from_result(args.name, result, spec, info, protocols=plan.protocols(), source=args.source)
+
+    return _finish(args, result, make, info.units, out)
+
+
+def _restart(source: object, kind: str) -> None:
+    """Start the calibration's time now: reopen a simulated or replayed source, drop a sensor's stale samples."""
+    if kind != "serial":
+        source.close()  # type: ignore[attr-defined]
+        source.open()  # type: ignore[attr-defined]
+        return
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and source.read(0.0) is not None:  # type: ignore[attr-defined]
+        pass
+
+
+def _simulated_source(
+    args: argparse.Namespace, muscles: dict[str, int] | None, protocols: dict, rest_between: float | None, fast: bool
+) -> tuple:
+    """The simulated sensor; for the calibration scenario, a simulated person who follows this plan's prompts."""
+    from emgfeedback.calibration.plan import CalibrationPlan
+    from emgfeedback.calibration.simulate import person_script
+    from emgfeedback.config import DEFAULT_FS
+    from emgfeedback.io.simulated import MUSCLES, SimulatedSource
+
+    scenario = args.source.partition(":")[2] or "calibration"
+    channels = args.channels or (max(muscles.values()) + 1 if muscles else 4)
+    if muscles is None:
+        muscles = {m: i for i, m in enumerate(MUSCLES[:channels])}
+    fs = args.fs or DEFAULT_FS
+    script: object = scenario
+    if scenario == "calibration":
+        plan = CalibrationPlan.build(muscles, protocols, channels=channels, rest_between_s=rest_between, trials=args.trials)
+        script = person_script(plan, channels)
+    source = SimulatedSource(
+        script,
+        channels=channels,
+        fs=fs,
+        realtime=not fast,  # type: ignore[arg-type]
+        chunk_samples=max(int(fs // 10), 1) if fast else None,
+    )
+    return source, muscles
+
+
+def _print_plan(
+    plan: object, spec: object, info: object, args: argparse.Namespace, *, fast: bool, interactive: bool, out: TextIO
+) -> None:
+    from emgfeedback.calibration.plan import CalibrationPlan
+    from emgfeedback.config import FilterSpec, StreamInfo
+
+    assert isinstance(plan, CalibrationPlan) and isinstance(spec, FilterSpec) and isinstance(info, StreamInfo)
+    muscles = ", ".join(f"{t.label} = channel {t.channel}" for t in plan.tests)
+    print(
+        f"calibrating {muscles} on {args.source} ({info.fs:g} Hz, envelope {spec.window_ms:g} ms, "
+        f"mains notch {spec.mains.value})",
+        file=out,
+    )
+    for proto in plan.protocols():
+        tm = proto.timing
+        print(
+            f"  {proto.title}: {tm.trials} x {tm.contract_s:g} s, {tm.rest_between_s:g} s rest between [{proto.source}]", file=out
+        )
+    mode = "faster than real time" if fast else "real time"
+    who = "you decide on failed trials" if interactive else f"no keyboard: failed trials repeat up to {args.max_attempts} tries"
+    print(f"  about {plan.duration_s():.0f} s of signal, {mode}; {who}", file=out)
+
+
+class TerminalPrompter:
+    """Shows the machine's prompts: one redrawn line with a level bar on a terminal, plain lines otherwise."""
+
+    BAR = 30
+    REDRAW_S = 0.05
+
+    def __init__(self, out: TextIO, *, interactive: bool, units: str) -> None:
+        self.out = out
+        self.interactive = interactive
+        self.units = units
+        try:
+            self.tty = out.isatty()
+        except (ValueError, OSError):
+            self.tty = False
+        self._last_text = ""
+        self._last_draw = 0.0
+        self._open_line = False
+
+    def ask(self, question: str) -> str:
+        self.end_line()
+        try:
+            return input(question).strip().lower()
+        except EOFError:
+            return ""
+
+    def end_line(self) -> None:
+        if self._open_line:
+            self.out.write("\n")
+            self.out.flush()
+            self._open_line = False
+
+    def say(self, text: str) -> None:
+        self.end_line()
+        print(text, file=self.out, flush=True)
+
+    def handle(self, machine: object, events: list) -> None:
+        from emgfeedback.calibration.machine import CalibrationMachine, Decision, Phase, TrialStatus
+
+        assert isinstance(machine, CalibrationMachine)
+        for event in events:
+            if event.kind == "phase" and event.prompt.phase in (Phase.COUNTDOWN, Phase.DONE, Phase.DECIDE):
+                continue  # the prompt line shows them
+            if event.kind == "trial" and event.trial is not None:
+                trial = machine.trials[event.trial.id]
+                status = "good" if trial.status is TrialStatus.PASSED else trial.verdict
+                self.say(
+                    f"  {trial.label} (try {trial.attempt}): {trial.peak:.4g} {self.units}, {trial.ratio:.0f}x rest: {status}"
+                )
+                for problem in trial.problems:
+                    self.say(f"    {problem.message}")
+                if trial.status is TrialStatus.REPLACED and not self.interactive:
+                    self.say("    repeating it automatically")
+                elif trial.status is TrialStatus.SKIPPED and not self.interactive:
+                    self.say("    tried enough times: skipping it")
+                elif trial.status is TrialStatus.PENDING and self.interactive:
+                    self._decide(machine, Decision)
+        self._draw(machine)
+
+    def _decide(self, machine: object, decision: type) -> None:
+        answer = self.ask("  [R]epeat it, [a]ccept anyway, or [s]kip it? ")
+        choice = {"a": "accept", "accept": "accept", "s": "skip", "skip": "skip"}.get(answer, "repeat")
+        machine.decide(decision(choice))  # type: ignore[attr-defined]
+
+    def _draw(self, machine: object) -> None:
+        prompt = machine.prompt  # type: ignore[attr-defined]
+        changed = prompt.text != self._last_text
+        if not self.tty:
+            if changed:
+                self._last_text = prompt.text
+                self.say(prompt.text if prompt.phase.value != "done" else "done")
+            return
+        now = time.monotonic()
+        if not changed and now - self._last_draw < self.REDRAW_S:
+            return
+        if changed and self._open_line:
+            self.end_line()
+        self._last_text = prompt.text
+        self._last_draw = now
+        filled = round(self.BAR * prompt.level_fraction)
+        bar = "#" * filled + "-" * (self.BAR - filled)
+        if math.isfinite(prompt.best_fraction):
+            mark = min(round(self.BAR * prompt.best_fraction), self.BAR - 1)
+            bar = bar[:mark] + "|" + bar[mark + 1 :]
+        left = f"{prompt.remaining_s:4.1f} s" if prompt.remaining_s > 0 else "      "
+        self.out.write(f"\r{prompt.text:<34.34} {left} [{bar}] {prompt.level:8.3g} {self.units}\x1b[K")
+        self.out.flush()
+        self._open_line = True
