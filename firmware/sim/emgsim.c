@@ -29,7 +29,10 @@
  * receiver while simavr signals room (UART_IRQ_OUT_XON / _XOFF).
  *
  * Options: --seconds S (simulated seconds, then drain and exit 0; default run
- * until SIGINT/SIGTERM), --out FILE (also write every device byte there),
+ * until SIGINT/SIGTERM), --backlog BYTES (pause simulated time while more than
+ * BYTES of device output wait unread, in the harness or the pty; default
+ * 65536; a small value keeps the device close to the reader, so commands take
+ * effect soon after they are sent), --out FILE (also write every device byte there),
  * --no-pty, --realtime (pace simulated time to the wall clock), --vref MV
  * (AVCC = AREF = VCC, default 5000), --drain-timeout S (wall seconds to wait at
  * the end for the reader to take the last bytes, default 10), --verbose.
@@ -62,7 +65,6 @@
 #define MCU "atmega328p"
 #define FREQ 16000000u
 #define N_ADC 8
-#define OUT_HIGH_WATER (64 * 1024) /* pause the simulation above this backlog */
 #define CHUNK_CYCLES (FREQ / 1000) /* service I/O every simulated millisecond */
 
 enum { GEN_SINE, GEN_RAMP, GEN_CONST, GEN_WAVE };
@@ -368,7 +370,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: emgsim [--wave FILE | --gen sine|ramp|const:MV] [--seconds S] [--out FILE]\n"
-            "              [--no-pty] [--realtime] [--vref MV] [--drain-timeout S] [--verbose]\n"
+            "              [--no-pty] [--realtime] [--backlog BYTES] [--vref MV] [--drain-timeout S]\n"
+            "              [--verbose]\n"
             "              FIRMWARE.elf|FIRMWARE.hex\n");
     exit(1);
 }
@@ -381,6 +384,7 @@ int main(int argc, char **argv)
     s.gen = GEN_SINE;
     s.vref_mv = 5000;
     double seconds = 0, drain_timeout = 10;
+    long backlog = 65536;
     int realtime = 0, use_pty = 1;
     const char *wave = NULL, *outpath = NULL;
 
@@ -390,6 +394,7 @@ int main(int argc, char **argv)
         {"no-pty", no_argument, 0, 'n'},         {"realtime", no_argument, 0, 'r'},
         {"vref", required_argument, 0, 'v'},     {"drain-timeout", required_argument, 0, 'd'},
         {"verbose", no_argument, 0, 'V'},        {"help", no_argument, 0, 'h'},
+        {"backlog", required_argument, 0, 'b'},
         {0, 0, 0, 0},
     };
     int o;
@@ -430,6 +435,9 @@ int main(int argc, char **argv)
             break;
         case 'V':
             s.verbose = 1;
+            break;
+        case 'b':
+            backlog = atol(optarg);
             break;
         default:
             usage();
@@ -513,9 +521,9 @@ int main(int argc, char **argv)
             }
         }
         service_pty(&s, 0);
-        /* Back-pressure: nobody is reading the pty, so stop simulated time. */
-        while (!stop_requested && out_pending(&s) > OUT_HIGH_WATER)
-            service_pty(&s, 100);
+        /* Back-pressure: the reader is behind, so stop simulated time. */
+        while (!stop_requested && s.master >= 0 && (long)out_pending(&s) + slave_unread(&s) > backlog)
+            service_pty(&s, 2);
         feed_input(&s);
         if (realtime) {
             double sim_t = (double)avr->cycle / FREQ;
@@ -533,12 +541,19 @@ int main(int argc, char **argv)
 done:;
     const double sim_end = (double)avr->cycle / FREQ;
     const double wall_run = now_s() - t0;
-    /* Drain: hand every byte to the pty and wait until the reader took them. */
-    double t_drain = now_s();
-    while (s.master >= 0 && (out_pending(&s) || slave_unread(&s) > 0) && now_s() - t_drain < drain_timeout) {
-        service_pty(&s, 20);
-        if (!out_pending(&s) && slave_unread(&s) > 0)
-            usleep(2000);
+    /* Drain: hand every byte to the pty and wait until the reader took them.
+     * FIONREAD does not see bytes still in the kernel's tty flip buffer, so
+     * "nothing unread" must hold for a while before the pty is closed (closing
+     * it hangs up the reader and discards whatever it has not read). */
+    double t_drain = now_s(), t_empty = -1;
+    while (s.master >= 0 && now_s() - t_drain < drain_timeout) {
+        service_pty(&s, 5);
+        if (out_pending(&s) || slave_unread(&s) > 0)
+            t_empty = -1;
+        else if (t_empty < 0)
+            t_empty = now_s();
+        else if (now_s() - t_empty > 0.2)
+            break;
     }
     if (s.master >= 0 && (out_pending(&s) || slave_unread(&s) > 0))
         fprintf(stderr, "emgsim: warning: %zu bytes never read from the pty\n", out_pending(&s) + slave_unread(&s));
