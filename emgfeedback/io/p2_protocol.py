@@ -61,12 +61,23 @@ class P2Decoder:
 
     def feed(self, data: bytes) -> Frames:
         """Consume ``data``; return every valid packet it confirmed (the newest waits for its successor)."""
-        buf = self._buf + bytes(data)
+        return self._decode(bytes(data), final=False)
+
+    def flush(self) -> Frames:
+        """End of a stream (or of a connection): release the held packet, drop incomplete bytes.
+
+        The counter state is kept, so packets that follow on a new connection still count the loss.
+        """
+        return self._decode(b"", final=True)
+
+    def _decode(self, data: bytes, final: bool) -> Frames:
+        buf = self._buf + data
         arr = np.frombuffer(buf, dtype=np.uint8)
         n = arr.shape[0]
         m = n - PACKET + 1  # positions where a whole packet fits
         if m <= 0:
-            self._buf = buf
+            self._buf = b"" if final else buf
+            self.stats.garbage_bytes += n if final else 0
             return Frames.empty(CHANNELS)
         valid = (arr[:m] == SYNC0) & (arr[1 : m + 1] == SYNC1) & (arr[2 : m + 2] == VERSION)
         valid &= (arr[PACKET - 1 : m + PACKET - 1] & 0xF0) == 0
@@ -75,9 +86,10 @@ class P2Decoder:
         cand = np.flatnonzero(valid)
         if cand.size > 1 and (np.diff(cand) < PACKET).any():
             cand = _non_overlapping(cand)
-        # the newest packet waits while its successor may still be arriving
-        held = int(cand.size > 0 and n - int(cand[-1]) < 2 * PACKET)
-        if cand.size == 0:
+        held = int(not final and cand.size > 0 and self._successor_pending(arr, int(cand[-1]) + PACKET, m))
+        if final:
+            keep_from = n
+        elif cand.size == 0:
             keep_from = m
         elif held:
             keep_from = int(cand[-1])
@@ -104,6 +116,19 @@ class P2Decoder:
         return Frames(samples, index.astype(np.int64))
 
     # --- internals -----------------------------------------------------------------------
+    @staticmethod
+    def _successor_pending(arr: np.ndarray, after: int, m: int) -> bool:
+        """Whether a packet may still be arriving after ``after``: the newest packet then waits for it."""
+        n = arr.shape[0]
+        if after >= n:
+            return True
+        tail = arr[max(after, m) :]
+        if tail.size == 0:
+            return False
+        sync = tail == SYNC0
+        sync[:-1] &= tail[1:] == SYNC1
+        return bool(sync.any())
+
     def _select(self, counters: np.ndarray, k: int) -> np.ndarray:
         """Which of the first ``k`` packets to accept: lock on a consecutive pair, drop corrupted counters."""
         accept = np.zeros(k, dtype=bool)

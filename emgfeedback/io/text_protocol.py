@@ -17,7 +17,7 @@ from emgfeedback.io.protocol import DecoderStats, Frames
 
 MAX_CHANNELS = 8
 #: A longer line cannot be 8 numbers from an Arduino: it is rejected without parsing.
-MAX_LINE_BYTES = 160
+MAX_LINE_BYTES = 256
 #: Consecutive lines with the same number count needed to lock the channel count.
 LOCK_LINES = 3
 
@@ -35,13 +35,14 @@ class TextDecoder:
 
     name = "text"
 
-    def __init__(self, channels: int | None = None) -> None:
+    def __init__(self, channels: int | None = None, *, partial_first_line: bool = False) -> None:
+        """``partial_first_line``: the stream may start mid-line (a port just opened): drop its first line."""
         if channels is not None and not 1 <= channels <= MAX_CHANNELS:
             raise ValueError(f"text streams carry 1 to {MAX_CHANNELS} numbers a line, not {channels}")
         self.stats = DecoderStats()
         self._channels = channels
         self._tail = b""
-        self._skipping = False  # inside an overlong line: drop bytes up to the next line end
+        self._skipping = partial_first_line  # drop bytes up to the next line end (overlong or partial line)
         self._candidates: list[list[bytes]] = []  # lines seen while the count is not locked yet
         self._next_index = 0
 
@@ -56,13 +57,13 @@ class TextDecoder:
         if end < 0:
             self._tail = self._bound_tail(buf)
             return self._empty()
-        block, self._tail = buf[:end], self._bound_tail(buf[end + 1 :])
-        block = block.translate(_NORMALIZE)
+        block = buf[:end].translate(_NORMALIZE)
         if self._skipping:  # the rest of an overlong line, already counted as rejected
             cut = block.find(b"\n")
             self.stats.garbage_bytes += len(block) if cut < 0 else cut
             block = b"" if cut < 0 else block[cut + 1 :]
             self._skipping = False
+        self._tail = self._bound_tail(buf[end + 1 :])
         if b":" in block:
             block = _LABEL.sub(b"", block)
         return self._parse(block)

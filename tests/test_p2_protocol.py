@@ -1,0 +1,209 @@
+"""The OpenEEG P2 decoder: exact samples, exact lost counts, resync after damage, any chunking."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emgfeedback.io.p2_protocol import CHANNELS, PACKET, P2Decoder, encode_packets
+from emgfeedback.io.protocol import Frames
+
+
+def _packets(n: int, seed: int = 0, counter_start: int = 0) -> tuple[np.ndarray, list[bytes]]:
+    """n packets whose channel 0 is the packet number (so a delivered row names its origin)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 1024, (n, CHANNELS))
+    x[:, 0] = np.arange(n)
+    raw = encode_packets(counter_start, x)
+    return x, [raw[i * PACKET : (i + 1) * PACKET] for i in range(n)]
+
+
+def _feed(decoder: P2Decoder, data: bytes, cuts: list[int]) -> Frames:
+    """Feed ``data`` split at ``cuts`` and join the results."""
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(data)), len(data)]
+    outs = [decoder.feed(data[a:b]) for a, b in itertools.pairwise(bounds)]
+    return Frames(np.concatenate([o.samples for o in outs]), np.concatenate([o.index for o in outs]))
+
+
+def test_clean_stream_decodes_exactly_in_any_chunking() -> None:
+    x, pk = _packets(600, counter_start=200)
+    data = b"".join(pk)
+    for step in (1, 5, 17, 64, 1000, len(data)):
+        dec = P2Decoder()
+        out = _feed(dec, data, list(range(step, len(data), step)))
+        # the newest packet waits for its successor
+        assert len(out) == 599
+        np.testing.assert_array_equal(out.samples, x[:599])
+        np.testing.assert_array_equal(out.index, np.arange(599))
+        assert (dec.stats.frames, dec.stats.lost, dec.stats.rejected, dec.stats.garbage_bytes) == (599, 0, 0, 0)
+        assert dec.channels == 6
+
+
+def test_counter_wraps_and_drops_are_counted() -> None:
+    _x, pk = _packets(700, counter_start=250)
+    kept = [i for i in range(700) if not 100 <= i < 355]  # 255 in a row, across a counter wrap
+    dec = P2Decoder()
+    out = dec.feed(b"".join(pk[i] for i in kept))
+    assert dec.stats.lost == 255
+    np.testing.assert_array_equal(out.samples[:, 0], kept[:-1])
+    np.testing.assert_array_equal(out.index, np.asarray(kept[:-1]))
+
+
+def test_starts_mid_packet_and_skips_garbage() -> None:
+    x, pk = _packets(50)
+    dec = P2Decoder()
+    out = dec.feed(pk[0][9:] + b"".join(pk[1:20]) + b"\xa5\x5a\x02garbage\x00" + b"".join(pk[20:]))
+    np.testing.assert_array_equal(out.samples, x[1:49])
+    assert dec.stats.lost == 0 and dec.stats.rejected == 1 and dec.stats.garbage_bytes == 8 + 11
+
+
+def test_invalid_fields_are_rejected() -> None:
+    _x, pk = _packets(10)
+    bad = bytearray(pk[4])
+    bad[6] |= 0x04  # a value above 10 bits
+    bad2 = bytearray(pk[6])
+    bad2[16] = 0x81  # switch byte upper bits set
+    bad3 = bytearray(pk[8])
+    bad3[2] = 3  # version
+    dec = P2Decoder()
+    out = dec.feed(b"".join([*pk[:4], bytes(bad), pk[5], bytes(bad2), pk[7], bytes(bad3), pk[9]]))
+    assert out.samples[:, 0].tolist() == [0, 1, 2, 3, 5, 7]
+    assert dec.stats.lost == 2 and dec.stats.rejected == 3  # packet 8 counts once 9 is confirmed
+
+
+def test_corrupted_counter_is_rejected_not_taken_as_a_jump() -> None:
+    _x, pk = _packets(10)
+    bad = bytearray(pk[5])
+    bad[3] ^= 0x40
+    dec = P2Decoder()
+    out = dec.feed(b"".join([*pk[:5], bytes(bad), *pk[6:]]))
+    assert out.samples[:, 0].tolist() == [0, 1, 2, 3, 4, 6, 7, 8]
+    assert out.index.tolist() == [0, 1, 2, 3, 4, 6, 7, 8]
+    assert dec.stats.lost == 1 and dec.stats.rejected == 1
+
+
+def test_never_locks_on_a_lone_packet() -> None:
+    _x, pk = _packets(3)
+    dec = P2Decoder()
+    out = dec.feed(pk[0] + b"\x00" * 40 + pk[2] + b"\x00" * 40)
+    assert len(out) == 0 and dec.stats.rejected == 2
+
+
+# --- property tests ------------------------------------------------------------------------------
+#: Bits P2 lets the decoder check: sync, version, top 6 bits of every high byte, top 4 of the switch byte.
+CHECKED_BITS = (
+    [(0, b) for b in range(8)]
+    + [(1, b) for b in range(8)]
+    + [(2, b) for b in range(8)]
+    + [(k, b) for k in range(4, 16, 2) for b in range(2, 8)]
+    + [(16, b) for b in range(4, 8)]
+)
+
+
+@dataclass
+class _Damage:
+    kind: str  # "drop", "truncate", "flip", "counter"
+    arg: int = 0
+
+
+@st.composite
+def _streams(draw: st.DrawFn) -> tuple[np.ndarray, bytes, set[int], list[int]]:
+    """A damaged P2 stream: (values, bytes, numbers of the damaged packets, chunk cuts)."""
+    n = draw(st.integers(20, 500))
+    x, pk = _packets(n, seed=draw(st.integers(0, 2**16)), counter_start=draw(st.integers(0, 255)))
+    damaged: dict[int, _Damage] = {}
+    budget = 255  # fewer than 256 packets missing in total keeps the counter unambiguous
+    for _ in range(draw(st.integers(0, 6))):
+        i = draw(st.integers(2, n - 3))
+        kind = draw(st.sampled_from(["drop", "truncate", "flip", "counter"]))
+        if kind == "drop":
+            run = draw(st.integers(1, min(budget, n - 2 - i)))
+            if run == 0 or any(j in damaged for j in range(i - 1, i + run + 1)):
+                continue
+            for j in range(i, i + run):
+                damaged[j] = _Damage("drop")
+            budget -= run
+        elif budget > 0 and not any(j in damaged for j in range(i - 1, i + 2)):
+            # a corrupted counter is recognised only between two intact neighbours
+            damaged[i] = _Damage(kind, draw(st.integers(0, 1000)))
+            budget -= 1
+        if budget <= 0:
+            break
+    parts: list[bytes] = []
+    for i in range(n):
+        d = damaged.get(i)
+        if d is None:
+            parts.append(pk[i])
+        elif d.kind == "truncate":
+            parts.append(pk[i][: 1 + d.arg % (PACKET - 1)])
+        elif d.kind == "flip":
+            byte, bit = CHECKED_BITS[d.arg % len(CHECKED_BITS)]
+            p = bytearray(pk[i])
+            p[byte] ^= 1 << bit
+            parts.append(bytes(p))
+        elif d.kind == "counter":
+            p = bytearray(pk[i])
+            p[3] ^= 1 << (d.arg % 8)
+            parts.append(bytes(p))
+        if d is None or d.kind != "truncate":
+            # garbage between whole packets; a complete fake packet in it would be indistinguishable
+            garbage = draw(st.binary(max_size=40)) if draw(st.integers(0, 9)) == 0 else b""
+            if b"\xa5\x5a\x02" not in garbage:
+                parts.append(garbage)
+    data = b"".join(parts)
+    cuts = draw(st.lists(st.integers(0, len(data)), max_size=30))
+    return x, data, set(damaged), cuts
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_streams())
+def test_damaged_streams_deliver_only_true_samples_at_true_indices(case: tuple[np.ndarray, bytes, set[int], list[int]]) -> None:
+    x, data, damaged, cuts = case
+    dec = P2Decoder()
+    out = _feed(dec, data, cuts)
+    assert out.samples.shape[1] == CHANNELS
+    origin = out.samples[:, 0].astype(int)
+    # every delivered row is an undamaged packet, unchanged, at its true relative index
+    assert not set(origin.tolist()) & damaged
+    np.testing.assert_array_equal(out.samples, x[origin])
+    np.testing.assert_array_equal(out.index - out.index[0], origin - origin[0])
+    assert np.all(np.diff(out.index) > 0)
+    # every intact packet from the first delivered on is delivered (the newest may wait for a successor)
+    intact = [i for i in range(origin[0], x.shape[0]) if i not in damaged]
+    assert origin.tolist() in (intact, intact[:-1])
+    # lost counts exactly the packets missing between the first and last delivered
+    span = origin[-1] - origin[0] + 1
+    assert dec.stats.lost == span - len(origin)
+    assert dec.stats.frames == len(origin)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=3000), st.lists(st.integers(0, 3000), max_size=20))
+def test_pure_garbage_never_raises(data: bytes, cuts: list[int]) -> None:
+    dec = P2Decoder()
+    out = _feed(dec, data, cuts)
+    assert out.samples.shape[1] == CHANNELS
+    assert np.all((out.samples >= 0) & (out.samples <= 1023))
+
+
+def test_encode_rejects_bad_values() -> None:
+    with pytest.raises(ValueError, match="10-bit"):
+        encode_packets(0, np.full((1, 6), 1024))
+    with pytest.raises(ValueError, match="6 channels"):
+        encode_packets(0, np.zeros((1, 4)))
+
+
+def test_flush_releases_the_held_packet_and_keeps_the_counter() -> None:
+    _x, pk = _packets(20)
+    dec = P2Decoder()
+    first = dec.feed(b"".join(pk[:10]) + pk[10][:5])
+    assert len(first) == 9
+    rest = dec.flush()
+    assert rest.samples[:, 0].tolist() == [9] and dec.stats.garbage_bytes == 5
+    later = dec.feed(b"".join(pk[15:]))  # a new connection: 5 packets were missed
+    assert later.index.tolist() == [15, 16, 17, 18] and dec.stats.lost == 5
