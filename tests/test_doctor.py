@@ -1,0 +1,340 @@
+"""``emgfeedback doctor``: each probe is simulated (monkeypatched System methods) and the command reports it right."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from emgfeedback import cli, doctor
+from emgfeedback.doctor import Port, QtProbe, Status, System
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = {
+    "numpy": "2.0.1",
+    "scipy": "1.13.0",
+    "pyserial": "3.5",
+    "PySide6-Essentials": "6.11.3",
+    "pyqtgraph": "0.13.7",
+    "edfio": "0.4.10",
+    "platformdirs": "4.3.0",
+    "matplotlib": "3.9.0",
+}
+
+
+@pytest.fixture
+def healthy(monkeypatch: pytest.MonkeyPatch, emg_home: Path) -> dict:
+    """A Linux desktop where everything works; tests change one probe at a time through ``state``."""
+    emg_home.chmod(0o700)
+    state: dict = {
+        "versions": dict(VERSIONS),
+        "env": {"DISPLAY": ":0", "EMGFEEDBACK_HOME": str(emg_home)},
+        "missing_libs": set(),
+        "ldd_missing": [],
+        "probe": QtProbe(ok=True, platform="xcb", window=True, audio=["Built-in Audio Analog Stereo"]),
+        "probe_calls": [],
+        "ports": [Port("/dev/ttyACM0", "Arduino Uno")],
+        "can_open": True,
+        "session_groups": {"ana", "dialout"},
+        "member_groups": {"ana", "dialout"},
+        "tools": {"avrdude": "/usr/bin/avrdude", "arduino-builder": "/usr/bin/arduino-builder", "simavr": "/usr/bin/simavr"},
+    }
+
+    def probe(self: System, platform_name: str | None) -> QtProbe:
+        state["probe_calls"].append(platform_name)
+        return state["probe"]
+
+    patches = {
+        "python_version": lambda self: (3, 11, 7),
+        "version": lambda self, dist: state["versions"].get(dist),
+        "is_linux": lambda self: True,
+        "env": lambda self, name: state["env"].get(name),
+        "find_library": lambda self, name: None if name in state["missing_libs"] else f"lib{name}.so.1",
+        "qt_xcb_plugin": lambda self: Path("/fake/PySide6/Qt/plugins/platforms/libqxcb.so"),
+        "ldd_missing": lambda self, path: list(state["ldd_missing"]),
+        "qt_probe": probe,
+        "serial_ports": lambda self: list(state["ports"]),
+        "can_open": lambda self, path: state["can_open"],
+        "owner_group": lambda self, path: "dialout",
+        "user": lambda self: "ana",
+        "session_groups": lambda self: set(state["session_groups"]),
+        "member_groups": lambda self, user: set(state["member_groups"]),
+        "which": lambda self, tool: state["tools"].get(tool),
+    }
+    for name, fn in patches.items():
+        monkeypatch.setattr(System, name, fn)
+    return state
+
+
+def by_name(report: doctor.Report) -> dict[str, doctor.Check]:
+    out: dict[str, doctor.Check] = {}
+    for c in report.checks:
+        out.setdefault(c.name, c)
+    return out
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = cli.main(["doctor", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_everything_fine_passes_and_exits_zero(healthy: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    report = doctor.run_doctor()
+    assert report.ok
+    bad = [c for c in report.checks if c.status is not Status.OK]
+    assert bad == []
+    names = [c.name for c in report.checks]
+    for expected in ("python", "numpy", "PySide6", "qt libraries", "qt window", "audio output", "serial ports"):
+        assert expected in names
+    for expected in ("serial permission", "data directory", "profiles", "avrdude", "arduino-builder", "simavr"):
+        assert expected in names
+    assert healthy["probe_calls"] == [None]  # a desktop: Qt's default platform, a real window
+    code, out = run_cli(capsys)
+    assert code == 0
+    assert "0 failure(s), 0 warning(s): everything emgfeedback needs works" in out
+    assert "to fix:" not in out
+    assert "Arduino Uno" in out
+
+
+def test_missing_qt_window_library_is_reported_with_the_apt_fix(healthy: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy["missing_libs"] = {"xkbcommon-x11", "xcb-cursor"}
+    healthy["ldd_missing"] = ["libxkbcommon-x11.so.0", "libxcb-cursor.so.0", "libxcb-icccm.so.4"]
+    healthy["probe"] = QtProbe(
+        ok=False,
+        error="qt.qpa.plugin: From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin.",
+    )
+    checks = by_name(doctor.run_doctor())
+    libs = checks["qt libraries"]
+    assert libs.status is Status.FAIL
+    assert "libxkbcommon-x11" in libs.detail and "libxcb-cursor" in libs.detail and "libxcb-icccm.so.4" in libs.detail
+    assert libs.fix == "sudo apt install libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4"
+    window = checks["qt window"]
+    assert window.status is Status.FAIL
+    assert "libxcb-cursor0 is needed" in window.detail
+    assert window.fix == libs.fix
+    code, out = run_cli(capsys)
+    assert code == 1
+    assert "qt libraries (fail): sudo apt install libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4" in out
+    assert "emgfeedback needs the fixes above" in out
+
+
+def test_missing_core_qt_library_fails_without_starting_qt(healthy: dict) -> None:
+    healthy["missing_libs"] = {"EGL", "fontconfig"}
+    report = doctor.run_doctor()
+    libs = by_name(report)["qt libraries"]
+    assert libs.status is Status.FAIL
+    assert "libEGL" in libs.detail and "libfontconfig" in libs.detail and "not even offscreen" in libs.detail
+    assert libs.fix == "sudo apt install libegl1 libfontconfig1"
+    assert healthy["probe_calls"] == []
+    assert not report.ok
+
+
+def test_without_a_display_window_libraries_only_warn(healthy: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy["env"].pop("DISPLAY")
+    healthy["ldd_missing"] = ["libxcb-keysyms.so.1"]
+    healthy["probe"] = QtProbe(ok=True, platform="offscreen", window=True, audio=[])
+    checks = by_name(doctor.run_doctor())
+    assert healthy["probe_calls"] == ["offscreen"]
+    assert checks["qt libraries"].status is Status.WARN
+    assert checks["qt libraries"].fix == "sudo apt install libxcb-keysyms1"
+    assert checks["qt window"].status is Status.WARN
+    assert "no display" in checks["qt window"].detail
+    assert checks["audio output"].status is Status.WARN
+    code, out = run_cli(capsys)
+    assert code == 0
+    assert "0 failure(s), 3 warning(s)" in out
+
+
+def test_forced_platform_is_respected(healthy: dict) -> None:
+    healthy["env"] = {"QT_QPA_PLATFORM": "offscreen", "EMGFEEDBACK_HOME": healthy["env"]["EMGFEEDBACK_HOME"]}
+    checks = by_name(doctor.run_doctor())
+    assert healthy["probe_calls"] == ["offscreen"]
+    assert checks["qt window"].status is Status.OK
+    assert "QT_QPA_PLATFORM=offscreen" in checks["qt window"].detail
+
+
+def test_missing_libpulse_fails(healthy: dict) -> None:
+    healthy["missing_libs"] = {"pulse"}
+    check = by_name(doctor.run_doctor())["audio library"]
+    assert check.status is Status.FAIL
+    assert check.fix == "sudo apt install libpulse0"
+
+
+def test_user_not_in_dialout_gets_the_usermod_fix(healthy: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy["can_open"] = False
+    healthy["session_groups"] = {"ana"}
+    healthy["member_groups"] = {"ana"}
+    check = by_name(doctor.run_doctor())["serial permission"]
+    assert check.status is Status.FAIL
+    assert "/dev/ttyACM0" in check.detail and "dialout" in check.detail
+    assert check.fix == "sudo usermod -aG dialout $USER, then log out and back in"
+    code, out = run_cli(capsys)
+    assert code == 1
+    assert "sudo usermod -aG dialout $USER" in out
+
+
+def test_dialout_added_but_not_logged_in_again(healthy: dict) -> None:
+    healthy["can_open"] = False
+    healthy["session_groups"] = {"ana"}
+    healthy["member_groups"] = {"ana", "dialout"}
+    check = by_name(doctor.run_doctor())["serial permission"]
+    assert check.status is Status.FAIL
+    assert "log out and back in" in (check.fix or "")
+    assert "usermod" not in (check.fix or "")
+
+
+def test_no_serial_port_is_a_warning(healthy: dict) -> None:
+    healthy["ports"] = []
+    report = doctor.run_doctor()
+    check = by_name(report)["serial ports"]
+    assert check.status is Status.WARN
+    assert "emgfeedback devices" in (check.fix or "")
+    assert "serial permission" not in by_name(report)
+    assert report.ok
+
+
+def test_missing_avrdude_warns_with_the_install_hint(healthy: dict) -> None:
+    healthy["tools"] = {}
+    report = doctor.run_doctor()
+    checks = by_name(report)
+    assert checks["avrdude"].status is Status.WARN
+    assert checks["avrdude"].fix == "sudo apt install avrdude"
+    assert checks["simavr"].status is Status.INFO
+    assert report.ok
+
+
+def test_excluded_pyside_and_missing_package_fail(healthy: dict) -> None:
+    healthy["versions"]["PySide6-Essentials"] = "6.12.0"
+    del healthy["versions"]["edfio"]
+    healthy["versions"]["numpy"] = "1.24.4"
+    checks = by_name(doctor.run_doctor())
+    assert checks["PySide6"].status is Status.FAIL
+    assert "Python 3.11" in checks["PySide6"].detail
+    assert "!=6.12.0" in (checks["PySide6"].fix or "")
+    assert checks["edfio"].status is Status.FAIL and checks["edfio"].detail == "not installed"
+    assert checks["numpy"].status is Status.FAIL and "older than 1.26" in checks["numpy"].detail
+
+
+def test_old_python_fails(healthy: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(System, "python_version", lambda self: (3, 10, 12))
+    check = by_name(doctor.run_doctor())["python"]
+    assert check.status is Status.FAIL
+    assert "3.11" in check.detail
+
+
+def test_data_directory_open_to_others_fails(healthy: dict, emg_home: Path) -> None:
+    emg_home.chmod(0o755)
+    check = by_name(doctor.run_doctor())["data directory"]
+    assert check.status is Status.FAIL
+    assert check.fix == f"chmod -R go-rwx {emg_home}"
+
+
+def test_data_file_readable_by_others_fails(healthy: dict, emg_home: Path) -> None:
+    f = emg_home / "sessions.sqlite3"
+    f.write_bytes(b"")
+    f.chmod(0o644)
+    check = by_name(doctor.run_doctor())["data files"]
+    assert check.status is Status.FAIL
+    assert str(f) in check.detail
+
+
+def test_data_directory_not_created_yet_is_fine(healthy: dict, tmp_path: Path) -> None:
+    healthy["env"]["EMGFEEDBACK_HOME"] = str(tmp_path / "not-yet")
+    checks = by_name(doctor.run_doctor())
+    assert checks["data directory"].status is Status.OK
+    assert "not created yet" in checks["data directory"].detail
+    assert not (tmp_path / "not-yet").exists()  # the doctor does not create it
+
+
+def test_corrupt_profile_is_named(healthy: dict, emg_home: Path) -> None:
+    profiles = emg_home / "profiles"
+    profiles.mkdir(mode=0o700)
+    bad = profiles / "broken.json"
+    bad.write_text("{ not json", encoding="utf-8")
+    bad.chmod(0o600)
+    report = doctor.run_doctor()
+    check = by_name(report)["profiles"]
+    assert check.status is Status.WARN
+    assert "0 readable, 1 unreadable" in check.detail and "broken.json" in check.detail
+    assert "emgfeedback profiles delete" in (check.fix or "")
+    assert report.ok
+
+
+def test_a_crashing_probe_becomes_a_failed_check(healthy: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: System) -> list[Port]:
+        raise RuntimeError("sysfs exploded")
+
+    monkeypatch.setattr(System, "serial_ports", boom)
+    report = doctor.run_doctor()
+    check = by_name(report)["serial"]
+    assert check.status is Status.FAIL and "sysfs exploded" in check.detail
+    assert "avrdude" in by_name(report)  # the checks after it still ran
+
+
+def test_json_schema(healthy: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    healthy["can_open"] = False
+    healthy["session_groups"] = {"ana"}
+    healthy["member_groups"] = {"ana"}
+    code, out = run_cli(capsys, "--json")
+    data = json.loads(out)
+    assert code == 1
+    assert set(data) == {"emgfeedback", "python", "platform", "ok", "checks"}
+    assert data["ok"] is False
+    assert data["python"] == "3.11.7"
+    assert isinstance(data["checks"], list) and data["checks"]
+    for c in data["checks"]:
+        assert set(c) == {"name", "status", "detail", "fix"}
+        assert c["status"] in {"ok", "warn", "fail", "info"}
+        assert isinstance(c["name"], str) and isinstance(c["detail"], str)
+        assert c["fix"] is None or isinstance(c["fix"], str)
+    failed = [c for c in data["checks"] if c["status"] == "fail"]
+    assert [c["name"] for c in failed] == ["serial permission"]
+    assert failed[0]["fix"].startswith("sudo usermod -aG dialout")
+
+
+def test_package_table_matches_pyproject() -> None:
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    spec = {}
+    for d in deps:
+        name, _, rest = d.partition(">=")
+        spec[name.strip()] = rest.split("#")[0].strip()
+    for _shown, dists, minimum, excluded in doctor.PACKAGES:
+        req = spec[dists[0]]
+        assert req.split(",")[0] == minimum, dists[0]
+        assert [p.removeprefix("!=") for p in req.split(",")[1:]] == list(excluded), dists[0]
+    covered = {d[1][0] for d in doctor.PACKAGES}
+    assert set(spec) - covered == {"PySide6-Addons"}  # checked through PySide6-Essentials
+
+
+def test_helpers_read_ldd_and_qt_output() -> None:
+    ldd = (
+        "\tlibGL.so.1 => /lib/x86_64-linux-gnu/libGL.so.1 (0x1)\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+        "\tlibxcb-keysyms.so.1 => not found\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+    )
+    assert doctor.missing_from_ldd(ldd) == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    assert doctor.package_for_soname("libxcb-icccm.so.4") == "libxcb-icccm4"
+    assert doctor.package_for_soname("libunknown.so.9") is None
+    stderr = (
+        "qt.qpa.plugin: From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin.\n"
+        'qt.qpa.plugin: Could not load the Qt platform plugin "xcb" in "" even though it was found.\n'
+        "This application failed to start because no Qt platform plugin could be initialized.\n"
+    )
+    probe = doctor.parse_qt_probe(-6, "", stderr)
+    assert not probe.ok and "libxcb-cursor0 is needed" in (probe.error or "")
+    ok = doctor.parse_qt_probe(0, 'EMGDOCTOR {"platform": "offscreen", "window": true, "audio": [], "audio_error": null}\n', "")
+    assert ok.ok and ok.platform == "offscreen" and ok.audio == []
+    assert doctor.version_tuple("2.0.0rc1") == (2, 0, 0)
+    assert doctor.version_tuple("6.11.3") > doctor.version_tuple("6.6")
+
+
+def test_real_machine_runs_every_check() -> None:
+    """On this machine, for real: every group reports and nothing crashes (results depend on the machine)."""
+    report = doctor.run_doctor()
+    names = {c.name for c in report.checks}
+    assert {"python", "PySide6", "serial ports", "data directory", "profiles", "avrdude"} <= names
+    assert not any(c.detail.startswith("the check itself failed") for c in report.checks)
+    assert by_name(report)["python"].status is Status.OK
