@@ -113,6 +113,7 @@ class SessionRecorder:
         self._closed = False
         self._last_index = 0
         self.last_block: Block | None = None  # for status displays; never copied
+        self._early_events: list[tuple[Any, ...]] = []
         self._dropped: list[tuple[int, int]] = []  # spans the queue had no room for (list.append is atomic)
         self._status = "complete"
 
@@ -219,6 +220,9 @@ class SessionRecorder:
             gap_context=lambda: {"reconnects": stats.reconnects},
         )
         self.writer.overflow_ranges = self._dropped
+        for _, kind, index, data, wall in self._early_events:
+            self.writer.add_event(kind, index, data, wall)
+        self._early_events.clear()
         self.started.set()
 
     def _handle(self, item: Any) -> None:
@@ -227,7 +231,9 @@ class SessionRecorder:
                 self._begin()
             assert self.writer is not None
             self.writer.add_block(item)
-        elif self.writer is not None:
+        elif self.writer is None:  # an event before the first block: keep it for the session
+            self._early_events.append(item)
+        else:
             _, kind, index, data, wall = item
             self.writer.add_event(kind, index, data, wall)
 

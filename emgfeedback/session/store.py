@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from emgfeedback.errors import CliError
-from emgfeedback.paths import private_dir, sessions_path
+from emgfeedback.paths import sessions_path
 
 #: Stream kinds stored per sample; every flush writes one row of each with the same start and count.
 KINDS = ("raw", "envelope", "percent", "state")
@@ -208,6 +208,8 @@ class ChunkRow:
 
 def _pid_alive(pid: int) -> bool:
     """Whether ``pid`` runs on this machine (a zombie counts as gone)."""
+    if os.name == "nt":  # os.kill would terminate it there: rely on the heartbeat
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -280,8 +282,15 @@ class SessionStore:
 
     # --- opening -------------------------------------------------------------------------
     def _create_file(self) -> None:
-        """Create the file owner-only before SQLite touches it (its -wal/-shm inherit the mode)."""
-        private_dir(self.path.parent)
+        """Create the file owner-only before SQLite touches it (its -wal/-shm inherit the mode).
+
+        A missing directory is made 0700; an existing one is left as it is (the default data
+        directory is already private, see :func:`emgfeedback.paths.data_dir`).
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot be created ({exc.strerror}): check the path") from None
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
