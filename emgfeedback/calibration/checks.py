@@ -111,6 +111,16 @@ def check_spread(label: str, peaks: Sequence[float], spread_value: float) -> Pro
     )
 
 
+def weak_reference(label: str, ratio: float) -> Problem:
+    """The best counted trial is still too close to the noise to normalize against."""
+    return Problem(
+        "weak",
+        Severity.FAIL,
+        f"{label}: the reference is only {ratio:.1f}x the resting noise (needs {WEAK_RATIO:g}x): "
+        "repeat its trials, pushing as hard as you can",
+    )
+
+
 def no_trial(label: str) -> Problem:
     """The muscle has no usable trial: no reference can be made."""
     return Problem("no_trial", Severity.FAIL, f"{label}: no usable trial: repeat its trials (or leave this muscle out)")

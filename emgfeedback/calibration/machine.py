@@ -463,6 +463,8 @@ class CalibrationMachine:
                 problems.append(checks.no_trial(test.label))
             mvc = max(peaks) if peaks else math.nan
             noise = float(self.noise[test.channel])
+            if peaks and not mvc >= checks.WEAK_RATIO * noise:  # accepted weak trials cannot make a reference
+                problems.append(checks.weak_reference(test.label, mvc / noise if noise > 0 else math.nan))
             muscles.append(MuscleResult(test.name, test.channel, test.label, noise, mvc, peaks, sp, tuple(problems)))
         return CalibrationResult(tuple(muscles), self.fs, self.index, cancelled=self.phase is Phase.CANCELLED)
 

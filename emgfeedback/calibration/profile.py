@@ -172,7 +172,7 @@ class Profile:
         frontend: str | None = None,
         source: str = "",
     ) -> Profile:
-        """A profile from a finished calibration; refuses one with a muscle that has no usable reference."""
+        """A profile from a finished calibration; refuses one with no usable reference or a failure left standing."""
         if result.cancelled:
             raise ProfileError("the calibration was cancelled: nothing to save")
         bad = [m for m in result.muscles if not (math.isfinite(m.mvc) and math.isfinite(m.noise) and m.mvc > m.noise >= 0)]
@@ -180,6 +180,9 @@ class Profile:
             raise ProfileError(
                 f"no usable reference for {', '.join(m.label for m in bad)}: repeat its trials, then save the profile"
             )
+        failures = [p.message for p in result.problems if p.severity is Severity.FAIL]
+        if failures:
+            raise ProfileError(f"not saved: {failures[0]}")
         refs = tuple(
             MuscleReference(m.name, m.channel, float(m.mvc), float(m.noise), tuple(map(float, m.peaks)), m.spread, m.problems)
             for m in sorted(result.muscles, key=lambda m: m.channel)

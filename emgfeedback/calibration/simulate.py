@@ -55,14 +55,14 @@ def person_script(
         top = np.full(channels, coactivation)
         top[test.channel] = level
         to(tm.countdown_s, rest)
-        start = times[-1]
         to(lead_s, rest)
+        start = times[-1]  # when the person starts to push (as the simulator's calibration_script counts it)
         to(ramp_s, top)
         to(max(tm.contract_s - 2 * ramp_s - lead_s, 0.0), top)
         to(ramp_s, rest)
         spans.append((test.channel, start, times[-1]))
         if k in electrode_off_steps:
-            off.append((test.channel, start, times[-1]))
+            off.append((test.channel, start - lead_s, times[-1]))
         to(tm.relax_s, rest)
     return Script(
         "calibration-person",

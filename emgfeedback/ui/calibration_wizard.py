@@ -157,6 +157,7 @@ class CalibrationWizard(QWidget):
         acquisition: Acquisition,
         parent: QWidget | None = None,
         *,
+        plan: CalibrationPlan | None = None,
         muscles: Mapping[str, int] | None = None,
         protocols: Mapping[str, MvcProtocol] | None = None,
         rest_between_s: float | None = None,
@@ -165,18 +166,20 @@ class CalibrationWizard(QWidget):
     ) -> CalibrationWizard:
         """A wizard on a running acquisition (opened: info and pipeline known), pulling on a timer.
 
-        ``muscles`` defaults to the stream's channel names when they are muscle names.
+        Without a ``plan`` one is built from ``muscles`` (default: the stream's channel names when
+        they are muscle names) and the available protocols.
         """
         if acquisition.info is None or acquisition.pipeline is None:
             raise SettingsError("the source is not open yet: wait for it to connect, then calibrate")
         info = acquisition.info
-        protos = dict(protocols) if protocols is not None else available_protocols()
-        mapping = dict(muscles) if muscles is not None else default_muscles(info.names, protos)
-        if not mapping:
-            raise SettingsError(
-                f"the channels ({', '.join(info.names)}) are not muscle names: choose a profile or map the muscles first"
-            )
-        plan = CalibrationPlan.build(mapping, protos, channels=info.channels, rest_between_s=rest_between_s)
+        if plan is None:
+            protos = dict(protocols) if protocols is not None else available_protocols()
+            mapping = dict(muscles) if muscles is not None else default_muscles(info.names, protos)
+            if not mapping:
+                raise SettingsError(
+                    f"the channels ({', '.join(info.names)}) are not muscle names: choose a profile or map the muscles first"
+                )
+            plan = CalibrationPlan.build(mapping, protos, channels=info.channels, rest_between_s=rest_between_s)
         wizard = cls(
             plan,
             acquisition.pipeline.spec,
@@ -323,13 +326,13 @@ class CalibrationWizard(QWidget):
         event.accept()
 
     # --- actions ------------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Begin the rest baseline now (with an acquisition, from its newest sample)."""
+    def start(self, from_index: int | None = None) -> None:
+        """Begin the rest baseline: with an acquisition, from ring index ``from_index`` (default: now)."""
         if self.machine.phase is not Phase.READY:
             return
         if self.acquisition is not None:
             ring = self.acquisition.ring
-            self._next_index = ring.index if ring is not None else 0
+            self._next_index = from_index if from_index is not None else (ring.index if ring is not None else 0)
         self._handle(self.machine.start())
 
     def next_action(self) -> None:
@@ -400,6 +403,11 @@ class CalibrationWizard(QWidget):
         """Pull new samples from ``acquisition``'s ring buffer on a timer."""
         self.acquisition = acquisition
         self._timer.start(interval_ms)
+
+    def detach(self) -> None:
+        """Stop pulling from the acquisition (the dashboard takes the stream back)."""
+        self._timer.stop()
+        self.acquisition = None
 
     def pull(self) -> None:
         """One timer tick: feed what the acquisition wrote since the last tick."""
