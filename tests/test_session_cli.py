@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from emgfeedback.cli import main
@@ -219,3 +220,36 @@ def test_sigterm_stops_a_recording_cleanly(emg_home: Path) -> None:
     with SessionStore(store_path(emg_home)) as store:
         (info,) = store.sessions()
         assert info.status == "complete" and info.samples > 0
+
+
+def test_record_with_a_saved_profile(capsys: pytest.CaptureFixture[str], emg_home: Path) -> None:
+    import dataclasses
+
+    calibration = pytest.importorskip("emgfeedback.calibration")
+    profile = dataclasses.replace(calibration.demo_profile(2), name="ana standard")
+    calibration.save_profile(profile)
+    code, _, err = run_cli(
+        capsys,
+        "record",
+        "--source",
+        "simulated",
+        "--channels",
+        "2",
+        "--profile",
+        "ana standard",
+        "--seconds",
+        "1",
+        "--status-every",
+        "0",
+        "--person",
+        "ana",
+    )
+    assert code == 0, err
+    with SessionStore(store_path(emg_home)) as store:
+        (info,) = store.sessions()
+        assert (info.profile, info.person) == ("ana standard", "ana")
+        assert info.meta["filters"] == profile.filters.to_dict()
+        pct = [r.data for r in store.iter_chunks(info.id, "percent")]
+        assert all(np.isfinite(p).all() for p in pct)
+    code, _, err = run_cli(capsys, "record", "--source", "simulated", "--profile", "nobody", "--seconds", "1")
+    assert code == 2 and "no profile named 'nobody'" in one_line_error(err)

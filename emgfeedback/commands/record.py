@@ -7,12 +7,13 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import numpy as np
 
 from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
-from emgfeedback.config import parse_band
+from emgfeedback.config import FilterSpec, parse_band
 from emgfeedback.errors import CliError
 from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
@@ -37,7 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_args(p)
-    p.add_argument("--profile", metavar="NAME", default=None, help="calibration profile (simulated sources: the demo one)")
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=None,
+        help="calibration profile; its filter settings are used unless filter flags are given (simulated: the demo one)",
+    )
     p.add_argument("--seconds", type=float, default=None, metavar="N", help="stop after N seconds of signal")
     p.add_argument("--auto-hold", action="store_true", help="start holds when every muscle enters the band")
     p.add_argument("--band", default="30-50", metavar="LOW-HIGH", help="target band in %%MVC (default 30-50)")
@@ -50,12 +56,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def load_profile_by_name(name: str) -> ProfileLike:
-    """The calibration profile called ``name`` (from the calibration package)."""
+    """The calibration profile called ``name`` (display name, slug or path), from the calibration package."""
     try:
-        from emgfeedback.calibration import load_profile  # type: ignore[attr-defined]
+        from emgfeedback.calibration import load_profile
     except ImportError:
         raise CliError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
     return load_profile(name)
+
+
+def _filter_flags_given(args: argparse.Namespace) -> bool:
+    """Whether any filter flag differs from its default."""
+    defaults = argparse.ArgumentParser()
+    add_filter_args(defaults)
+    return any(getattr(args, k) != v for k, v in vars(defaults.parse_args([])).items())
+
+
+def chain_for(args: argparse.Namespace, profile: ProfileLike | None) -> Callable[[float], FilterSpec]:
+    """The filter chain: the profile's own (so %MVC means what the calibration measured) unless flags are given."""
+    spec = getattr(profile, "filters", None)
+    if isinstance(spec, FilterSpec) and not _filter_flags_given(args):
+        return lambda fs: spec.with_(fs=fs)
+    return lambda fs: filter_spec(args, fs)
 
 
 def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
@@ -63,7 +84,7 @@ def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
     if describe_spec(spec) != "simulated":
         return None
     try:
-        from emgfeedback.calibration import demo_profile  # type: ignore[attr-defined]
+        from emgfeedback.calibration import demo_profile
     except ImportError:
         return None
     return demo_profile(channels or 4)
@@ -101,14 +122,20 @@ def run(args: argparse.Namespace) -> int:
     band = parse_band(args.band)
     filter_spec(args, args.fs or 1000.0)  # bad filter flags fail now, before the device opens
     profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
-    options = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile, band=band, auto_start=args.auto_hold)
+    options = LiveOptions(
+        filters=chain_for(args, profile),
+        profile=profile,
+        band=band,
+        auto_start=args.auto_hold,
+        scale=getattr(profile, "scale", None),
+    )
     source = open_source(args.source, source_options(args))
     acq = build_acquisition(source, options)
     meta = SessionMeta(
         source=args.source,
         profile=getattr(profile, "name", None),
         person=args.person,
-        frontend=args.frontend,
+        frontend=args.frontend or getattr(profile, "frontend", None),
         note=args.note,
     )
     recorder = SessionRecorder(meta=meta).attach(acq)  # opens the store: a store error stops us here
