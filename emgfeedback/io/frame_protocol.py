@@ -405,10 +405,11 @@ def _scan(a: np.ndarray, final: bool = False) -> _Scan:
     undecided = ~has_flags | (info_hdr & ~has_len) | (framed & ~complete)
 
     valid = np.zeros(c.size, dtype=bool)
-    for ch in range(1, MAX_CHANNELS + 1):
-        idx = np.flatnonzero(complete & is_data & (nch == ch))
-        if idx.size:
-            valid[idx] = _valid_data(a, c[idx], ch)
+    check = complete & is_data
+    present = np.flatnonzero(np.bincount(nch[check], minlength=MAX_CHANNELS + 1))
+    for ch in present.tolist():  # usually a single channel count
+        idx = np.flatnonzero(check & (nch == ch)) if present.size > 1 else np.flatnonzero(check)
+        valid[idx] = _valid_data(a, c[idx], ch)
     for i in np.flatnonzero(complete & is_info).tolist():
         s, ln = int(c[i]), int(length[i])
         got = int(a[s + ln - 2]) | (int(a[s + ln - 1]) << 8)
@@ -455,7 +456,8 @@ def _inside(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
 def _valid_data(a: np.ndarray, starts: np.ndarray, ch: int) -> np.ndarray:
     """CRC and 10-bit check of the complete ``ch``-channel data candidates at ``starts``, all at once."""
     length = data_frame_length(ch)
-    rows = np.lib.stride_tricks.sliding_window_view(a, length)[starts]
+    windows = np.lib.stride_tricks.as_strided(a, shape=(a.size - length + 1, length), strides=(1, 1), writeable=False)
+    rows = windows[starts]
     crc = _crc_rows(rows[:, 2 : length - 2])
     got = rows[:, length - 2].astype(np.uint16) | (rows[:, length - 1].astype(np.uint16) << 8)
     high_ok = np.all(rows[:, 6 : 6 + 2 * ch : 2] <= (ADC_MAX >> 8), axis=1)

@@ -546,6 +546,8 @@ done:;
      * "nothing unread" must hold for a while before the pty is closed (closing
      * it hangs up the reader and discards whatever it has not read). */
     double t_drain = now_s(), t_empty = -1;
+    if (stop_requested && drain_timeout > 1)
+        drain_timeout = 1; /* interrupted: do not keep the user waiting */
     while (s.master >= 0 && now_s() - t_drain < drain_timeout) {
         service_pty(&s, 5);
         if (out_pending(&s) || slave_unread(&s) > 0)
