@@ -1,0 +1,97 @@
+"""``emgfeedback devices``: list the serial ports and point at the likely Arduino."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+
+#: USB vendor IDs of Arduino boards and the USB-serial bridges clones use.
+KNOWN_VIDS = {
+    0x2341: "Arduino",
+    0x2A03: "Arduino",
+    0x1A86: "CH340 USB-serial",
+    0x0403: "FTDI USB-serial",
+    0x10C4: "CP210x USB-serial",
+}
+#: Words in a port's description or manufacturer that suggest a board.
+HINTS = ("arduino", "ch340", "ch341", "ch9102", "wch", "ftdi", "ft232", "cp210", "usb-serial", "usb serial", "uart")
+
+
+@dataclass(frozen=True)
+class Port:
+    """One serial port as the user sees it."""
+
+    device: str
+    description: str
+    hwid: str
+    vid: int | None
+    pid: int | None
+    manufacturer: str | None
+    serial_number: str | None
+    likely_arduino: bool
+    kind: str
+
+
+def classify(device: str, description: str, *, vid: int | None = None, manufacturer: str | None = None) -> str:
+    """What the port probably is ("Arduino", "CH340 USB-serial", ...), or "" if nothing suggests a board."""
+    if vid in KNOWN_VIDS:
+        return KNOWN_VIDS[vid]
+    text = f"{description} {manufacturer or ''}".lower()
+    if any(h in text for h in HINTS):
+        return "Arduino" if "arduino" in text else "USB-serial"
+    if vid is not None and ("ttyACM" in device or "usbmodem" in device):
+        return "USB CDC device"
+    return ""
+
+
+def list_ports(include_all: bool = False) -> list[Port]:
+    """The serial ports, likely boards first; legacy ports with no hardware behind them only with ``include_all``."""
+    from serial.tools import list_ports as lp
+
+    out = []
+    for p in lp.comports():
+        description = p.description or ""
+        hwid = p.hwid or ""
+        if not include_all and hwid in ("", "n/a") and description in ("", "n/a"):
+            continue
+        kind = classify(p.device, description, vid=p.vid, manufacturer=p.manufacturer)
+        out.append(Port(p.device, description, hwid, p.vid, p.pid, p.manufacturer, p.serial_number, bool(kind), kind))
+    return sorted(out, key=lambda port: (not port.likely_arduino, port.device))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "devices",
+        help="list serial ports and mark the likely Arduino",
+        description="List the serial ports. Ports with an Arduino, CH340, FTDI or CP210x USB ID (or a matching "
+        "description) are marked as likely boards; open one with --source PORT.",
+        epilog="examples:\n  emgfeedback devices\n  emgfeedback devices --json\n"
+        "  emgfeedback monitor --source /dev/ttyACM0      then check the stream",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON list of ports")
+    p.add_argument("--all", action="store_true", help="also list legacy ports with no hardware behind them")
+    p.set_defaults(func=run)
+
+
+def _id(port: Port) -> str:
+    return f"{port.vid:04X}:{port.pid:04X}" if port.vid is not None and port.pid is not None else "-"
+
+
+def run(args: argparse.Namespace) -> int:
+    ports = list_ports(args.all)
+    if args.json:
+        print(json.dumps([asdict(p) for p in ports]))
+        return 0
+    if not ports:
+        print("no serial ports found: plug the board in with a data-capable USB cable, then run this again")
+        return 0
+    width = max(len(p.device) for p in ports)
+    for port in ports:
+        mark = f"  <- likely board ({port.kind})" if port.likely_arduino else ""
+        print(f"{port.device:<{width}}  {_id(port):<9}  {port.description}{mark}")
+    likely = [p for p in ports if p.likely_arduino]
+    if likely:
+        print(f"\ncheck the stream with: emgfeedback monitor --source {likely[0].device}")
+    return 0
