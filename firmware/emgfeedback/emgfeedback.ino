@@ -304,8 +304,8 @@ static uint16_t next_data_seq(void)
  * restarts at 0), so the host re-anchors its frame count instead of counting
  * the jump as lost frames. The frame is built with interrupts on and queued
  * only if next_data_seq() did not change meanwhile (else rebuilt), so
- * interrupts are off just for the copy (~40 us: a one-off sampling jitter).
- * Waits for room. */
+ * interrupts are off just for the copy (~50 us for 92 bytes, which may delay
+ * one conversion by as much). Waits for room in the TX ring. */
 static void send_info(uint8_t start)
 {
     uint8_t f[8 + EMG_INFO_MAX_PAYLOAD];
