@@ -228,6 +228,7 @@ class VirtualDevice:
                 if events:
                     self._receive(master)
                 self._tick(master)
+                self._flush(master)
 
     def _tick(self, master: int | None) -> None:
         """Produce every sample due by now; send it, or drop it if there is no room or no host."""
@@ -246,7 +247,6 @@ class VirtualDevice:
             self._overrun = True
             return
         self.sent += n
-        self._flush(master)
 
     def _flush(self, master: int) -> None:
         if not self._out:
