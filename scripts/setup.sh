@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0
   libpulse0
-  gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev make socat
+  gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat
 )
 
 missing=()
