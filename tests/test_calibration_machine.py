@@ -350,6 +350,23 @@ def test_auto_policy_gives_up_and_reports() -> None:
     assert "no_trial" in codes and "weak" in codes
 
 
+def test_gaps_count_as_time_not_as_data() -> None:
+    """A dropped stretch arrives as NaN rows (the ring buffer's gap marker): it is skipped, not averaged."""
+    p = puppet([100.0, 100.0, 100.0])
+    gaps = 0
+    for k in range(10_000):
+        if p.machine.finished:
+            break
+        if p.machine.phase in (Phase.BASELINE, Phase.CONTRACT) and p.machine.index > 1000 and k % 3 == 0:
+            p.machine.feed(np.full((100, 1), np.nan))
+            gaps += 1
+        p.step()
+    assert gaps > 10
+    result = p.machine.result().muscle("glute_max_left")
+    assert result.noise == pytest.approx(1.0) and result.mvc == pytest.approx(100.0)
+    assert result.ok
+
+
 def test_cancel() -> None:
     p = puppet([100.0])
     p.step()

@@ -275,7 +275,9 @@ class CalibrationMachine:
         n = env.shape[0]
         while pos < n:
             if self._phase_end is None:  # waiting phases: nothing to measure, time does not count
-                self._level = env[n - 1]
+                finite = np.flatnonzero(np.isfinite(env).all(axis=1))
+                if finite.size:
+                    self._level = env[finite[-1]].copy()
                 break
             take = min(n - pos, self._phase_end - self.index)
             self._collect(env[pos : pos + take], None if raw is None else raw[pos : pos + take])
@@ -319,24 +321,34 @@ class CalibrationMachine:
             self._phase_done()
 
     def _collect(self, env: np.ndarray, raw: np.ndarray | None) -> None:
+        """Keep what the current phase measures; samples lost in a gap (NaN) count as time, not as data."""
         if env.shape[0] == 0:
             return
-        self._level = env[-1]
+        finite = np.flatnonzero(np.isfinite(env).all(axis=1))
+        if finite.size:
+            self._level = env[finite[-1]].copy()
         if self.phase is Phase.BASELINE:
             skip = min(self._acc.skip, env.shape[0])
             self._acc.skip -= skip
             env = env[skip:]
             raw = None if raw is None else raw[skip:]
-            if env.shape[0]:
-                self._acc.env.append(env)
-                if raw is not None:
-                    self._acc.raw.append(raw)
         elif self.phase is Phase.CONTRACT:
             ch = self.test.channel
-            self._acc.env.append(env[:, ch])
-            if raw is not None:
-                self._acc.raw.append(raw[:, ch])
-            top = float(env[:, ch].max())
+            env = env[:, ch : ch + 1]
+            raw = None if raw is None else raw[:, ch : ch + 1]
+        ok = np.isfinite(env).all(axis=1)
+        if raw is not None:
+            ok &= np.isfinite(raw).all(axis=1)
+        if self.phase not in (Phase.BASELINE, Phase.CONTRACT) or not ok.any():
+            return
+        env = env[ok]
+        self._acc.env.append(env if self.phase is Phase.BASELINE else env[:, 0])
+        if raw is not None:
+            raw = raw[ok]
+            self._acc.raw.append(raw if self.phase is Phase.BASELINE else raw[:, 0])
+        if self.phase is Phase.CONTRACT:
+            ch = self.test.channel
+            top = float(env.max())
             self._scale[ch] = top if not np.isfinite(self._scale[ch]) else max(self._scale[ch], top)
 
     def _phase_done(self) -> None:
