@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 import stat
 import subprocess
@@ -342,3 +343,22 @@ def test_recorder_reports_disk_full_and_marks_the_session_interrupted(tmp_path: 
     monkeypatch.undo()
     with SessionStore(path) as store:
         assert store.session(sid).stored_status == "interrupted"
+
+
+def test_dashboard_factory_records_while_the_acquisition_is_already_running(emg_home: Path) -> None:
+    from emgfeedback.session.recorder import dashboard_recorder_factory
+
+    acq = _finite_acquisition(3.0)
+    acq.start()
+    assert acq.opened.wait(10)
+    rec = dashboard_recorder_factory(SimulatedProfile(2, name="demo"))(acq)
+    assert rec.session_id is not None  # the stream is open: the session exists at once
+    assert rec.status_text.startswith(f"session {rec.session_id} ")
+    assert acq.finished.wait(20)
+    sid = rec.stop()
+    with SessionStore() as store:
+        info = store.session(sid)
+        assert info.profile == "demo" and info.status == "complete"
+        rows = list(store.iter_chunks(sid, "raw"))
+        assert all(a.stop == b.start for a, b in itertools.pairwise(rows))
+        assert info.end_index == acq.samples and info.first_index == rows[0].start
