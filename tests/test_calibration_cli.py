@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,8 +13,17 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from emgfeedback.calibration import load_profile
+from emgfeedback.calibration import (
+    CalibrationMachine,
+    CalibrationPlan,
+    Phase,
+    auto_policy,
+    available_protocols,
+    load_profile,
+)
+from emgfeedback.calibration.terminal import TerminalPrompter
 from emgfeedback.cli import main
+from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.io.simulated import MUSCLES
 
 UCI = "uci_lowerlimb_4Npie_knee_flexion.txt"
@@ -156,6 +166,32 @@ def test_replay_too_short_for_the_protocol(shared_data: Path, capsys: pytest.Cap
     )
     err = capsys.readouterr().err
     assert code == 2 and "ended before the calibration finished" in err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_redraws_one_line_with_a_level_bar() -> None:
+    """On a terminal the prompt is one line redrawn with \r: countdown, time left, bar, level."""
+    plan = CalibrationPlan.build({"hamstring_left": 0}, available_protocols(), trials=1, rest_between_s=5.0)
+    info = StreamInfo(fs=1000.0, channels=1)
+    machine = CalibrationMachine(plan, FilterSpec(fs=1000.0), info, policy=auto_policy())
+    out = FakeTerminal()
+    screen = TerminalPrompter(out, interactive=False, units="counts")
+    screen.REDRAW_S = 0.0
+    screen.handle(machine, machine.start())
+    while not machine.finished:
+        level = 80.0 if machine.phase is Phase.CONTRACT else 1.0
+        screen.handle(machine, machine.feed(np.full((500, 1), level)))
+    screen.end_line()
+    text = out.getvalue()
+    assert "\rRest" in text and "\rHigh hamstring, left: push in 3" in text and "\rPush!" in text
+    assert "[##############################]" in text  # full bar during the push
+    assert "6.0 s" in text or "5.5 s" in text  # time left on the baseline
+    assert "High hamstring, left, trial 1 (try 1): 80 counts, 80x rest: good" in text
+    assert text.endswith("\n")
 
 
 # --- from a recording ---------------------------------------------------------------------------------------

@@ -6,18 +6,7 @@ The CLI (``emgfeedback calibrate``), the GUI wizard and the tests all drive the 
 
 from emgfeedback.calibration.checks import Problem, Severity
 from emgfeedback.calibration.demo import DEMO_NAME, demo_profile
-from emgfeedback.calibration.machine import (
-    CalibrationMachine,
-    CalibrationResult,
-    Decision,
-    Event,
-    MuscleResult,
-    Phase,
-    Prompt,
-    Trial,
-    TrialStatus,
-    auto_policy,
-)
+from emgfeedback.calibration.machine import CalibrationMachine, Policy, auto_policy
 from emgfeedback.calibration.plan import CalibrationPlan, MuscleTest, default_muscles, parse_muscle_map
 from emgfeedback.calibration.profile import (
     MuscleReference,
@@ -31,6 +20,16 @@ from emgfeedback.calibration.profile import (
     slugify,
 )
 from emgfeedback.calibration.protocol import MvcProtocol, ProtocolError, Timing, available_protocols, load_protocol
+from emgfeedback.calibration.results import (
+    CalibrationResult,
+    Decision,
+    Event,
+    MuscleResult,
+    Phase,
+    Prompt,
+    Trial,
+    TrialStatus,
+)
 from emgfeedback.calibration.runner import CalibrationRun
 
 __all__ = [
@@ -46,6 +45,7 @@ __all__ = [
     "MuscleTest",
     "MvcProtocol",
     "Phase",
+    "Policy",
     "Problem",
     "Profile",
     "ProfileError",

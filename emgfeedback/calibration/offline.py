@@ -12,9 +12,9 @@ import numpy as np
 
 from emgfeedback.calibration import checks
 from emgfeedback.calibration.checks import Problem, Severity
-from emgfeedback.calibration.machine import CalibrationResult, MuscleResult
 from emgfeedback.calibration.plan import samples
 from emgfeedback.calibration.reference import MVC_WINDOW_S, highest_mean, quietest_mean
+from emgfeedback.calibration.results import CalibrationResult, MuscleResult
 from emgfeedback.config import FilterSpec, SettingsError
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.muscles import display_name

@@ -25,8 +25,8 @@ import numpy as np
 
 from emgfeedback import paths
 from emgfeedback.calibration.checks import Problem, Severity
-from emgfeedback.calibration.machine import CalibrationResult
 from emgfeedback.calibration.protocol import MvcProtocol
+from emgfeedback.calibration.results import CalibrationResult
 from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
 from emgfeedback.dsp.normalize import MvcNormalizer
 

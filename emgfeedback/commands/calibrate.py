@@ -125,7 +125,7 @@ def _save(profile: object, out: TextIO) -> Path:
 
 
 def _summary(result: object, units: str, out: TextIO) -> None:
-    from emgfeedback.calibration.machine import CalibrationResult
+    from emgfeedback.calibration.results import CalibrationResult
 
     assert isinstance(result, CalibrationResult)
     for m in result.muscles:
@@ -142,7 +142,7 @@ def _summary(result: object, units: str, out: TextIO) -> None:
 
 
 def _finish(args: argparse.Namespace, result: object, make_profile: object, units: str, out: TextIO) -> int:
-    from emgfeedback.calibration.machine import CalibrationResult
+    from emgfeedback.calibration.results import CalibrationResult
 
     assert isinstance(result, CalibrationResult) and callable(make_profile)
     print("result:", file=out)
@@ -219,6 +219,7 @@ def _live(args: argparse.Namespace) -> int:
     from emgfeedback.calibration.plan import CalibrationPlan, default_muscles, parse_muscle_map
     from emgfeedback.calibration.profile import Profile
     from emgfeedback.calibration.runner import CalibrationRun
+    from emgfeedback.calibration.terminal import TerminalPrompter
     from emgfeedback.io.spec import describe_spec, open_source
 
     out = sys.stdout
@@ -338,92 +339,3 @@ def _print_plan(
     mode = "faster than real time" if fast else "real time"
     who = "you decide on failed trials" if interactive else f"no keyboard: failed trials repeat up to {args.max_attempts} tries"
     print(f"  about {plan.duration_s():.0f} s of signal, {mode}; {who}", file=out)
-
-
-class TerminalPrompter:
-    """Shows the machine's prompts: one redrawn line with a level bar on a terminal, plain lines otherwise."""
-
-    BAR = 30
-    REDRAW_S = 0.05
-
-    def __init__(self, out: TextIO, *, interactive: bool, units: str) -> None:
-        self.out = out
-        self.interactive = interactive
-        self.units = units
-        try:
-            self.tty = out.isatty()
-        except (ValueError, OSError):
-            self.tty = False
-        self._last_text = ""
-        self._last_draw = 0.0
-        self._open_line = False
-
-    def ask(self, question: str) -> str:
-        self.end_line()
-        try:
-            return input(question).strip().lower()
-        except EOFError:
-            return ""
-
-    def end_line(self) -> None:
-        if self._open_line:
-            self.out.write("\n")
-            self.out.flush()
-            self._open_line = False
-
-    def say(self, text: str) -> None:
-        self.end_line()
-        print(text, file=self.out, flush=True)
-
-    def handle(self, machine: object, events: list) -> None:
-        from emgfeedback.calibration.machine import CalibrationMachine, Decision, Phase, TrialStatus
-
-        assert isinstance(machine, CalibrationMachine)
-        for event in events:
-            if event.kind == "phase" and event.prompt.phase in (Phase.COUNTDOWN, Phase.DONE, Phase.DECIDE):
-                continue  # the prompt line shows them
-            if event.kind == "trial" and event.trial is not None:
-                trial = machine.trials[event.trial.id]
-                status = "good" if trial.status is TrialStatus.PASSED else trial.verdict
-                self.say(
-                    f"  {trial.label} (try {trial.attempt}): {trial.peak:.4g} {self.units}, {trial.ratio:.0f}x rest: {status}"
-                )
-                for problem in trial.problems:
-                    self.say(f"    {problem.message}")
-                if trial.status is TrialStatus.REPLACED and not self.interactive:
-                    self.say("    repeating it automatically")
-                elif trial.status is TrialStatus.SKIPPED and not self.interactive:
-                    self.say("    tried enough times: skipping it")
-                elif trial.status is TrialStatus.PENDING and self.interactive:
-                    self._decide(machine, Decision)
-        self._draw(machine)
-
-    def _decide(self, machine: object, decision: type) -> None:
-        answer = self.ask("  [R]epeat it, [a]ccept anyway, or [s]kip it? ")
-        choice = {"a": "accept", "accept": "accept", "s": "skip", "skip": "skip"}.get(answer, "repeat")
-        machine.decide(decision(choice))  # type: ignore[attr-defined]
-
-    def _draw(self, machine: object) -> None:
-        prompt = machine.prompt  # type: ignore[attr-defined]
-        changed = prompt.text != self._last_text
-        if not self.tty:
-            if changed:
-                self._last_text = prompt.text
-                self.say(prompt.text if prompt.phase.value != "done" else "done")
-            return
-        now = time.monotonic()
-        if not changed and now - self._last_draw < self.REDRAW_S:
-            return
-        if changed and self._open_line:
-            self.end_line()
-        self._last_text = prompt.text
-        self._last_draw = now
-        filled = round(self.BAR * prompt.level_fraction)
-        bar = "#" * filled + "-" * (self.BAR - filled)
-        if math.isfinite(prompt.best_fraction):
-            mark = min(round(self.BAR * prompt.best_fraction), self.BAR - 1)
-            bar = bar[:mark] + "|" + bar[mark + 1 :]
-        left = f"{prompt.remaining_s:4.1f} s" if prompt.remaining_s > 0 else "      "
-        self.out.write(f"\r{prompt.text:<34.34} {left} [{bar}] {prompt.level:8.3g} {self.units}\x1b[K")
-        self.out.flush()
-        self._open_line = True

@@ -35,10 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emgfeedback.calibration.machine import CalibrationMachine, Decision, Event, Phase, Prompt, Trial, TrialStatus
+from emgfeedback.calibration.machine import CalibrationMachine
 from emgfeedback.calibration.plan import CalibrationPlan, default_muscles
 from emgfeedback.calibration.profile import Profile, ProfileError, save_profile
 from emgfeedback.calibration.protocol import MvcProtocol, available_protocols
+from emgfeedback.calibration.results import Decision, Event, Phase, Prompt, Trial, TrialStatus
 from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.ui.theme import DARK, Theme, font
