@@ -312,8 +312,15 @@ def test_a_slow_writer_never_blocks_the_reader_and_drops_show_as_gaps(tmp_path: 
         real_handle(item)
 
     rec._handle = slow  # type: ignore[method-assign]
-    # the writer is stuck until the reader has offered sample 1000: the reader must go on regardless
-    acq.add_listener(lambda b: gate.set() if b.start >= 1000 else None)
+
+    # the writer is stuck until the reader has offered sample 1000: the reader must go on regardless;
+    # then (test listener only) the reader waits for the writer to catch up, so later blocks get in
+    def release(b: Block) -> None:
+        if b.start >= 1000 and not gate.is_set():
+            gate.set()
+            assert wait_until(rec.queue.empty)
+
+    acq.add_listener(release)
     acq.start()
     assert acq.finished.wait(20)
     sid = rec.stop()
@@ -349,9 +356,12 @@ def test_dashboard_factory_records_while_the_acquisition_is_already_running(emg_
     from emgfeedback.session.recorder import dashboard_recorder_factory
 
     acq = _finite_acquisition(3.0)
+    attached = threading.Event()
+    acq.add_listener(lambda b: attached.wait(10))  # hold the (fast) reader until recording is switched on
     acq.start()
     assert acq.opened.wait(10)
     rec = dashboard_recorder_factory(SimulatedProfile(2, name="demo"))(acq)
+    attached.set()
     assert rec.session_id is not None  # the stream is open: the session exists at once
     assert rec.status_text.startswith(f"session {rec.session_id} ")
     assert acq.finished.wait(20)
