@@ -168,6 +168,25 @@ def test_replay_too_short_for_the_protocol(shared_data: Path, capsys: pytest.Cap
     assert code == 2 and "ended before the calibration finished" in err
 
 
+def test_a_sensor_that_stops_streaming_is_reported(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from emgfeedback.commands import calibrate
+    from emgfeedback.io import spec
+    from emgfeedback.io.sources import Source
+
+    class Silent(Source):
+        def open(self) -> None:
+            self._info = StreamInfo(fs=1000.0, channels=1, channel_names=("hamstring_left",))
+
+        def read(self, timeout: float = 0.1) -> None:
+            self._stop.wait(min(timeout, 0.02))
+
+    monkeypatch.setattr(spec, "open_source", lambda *_a, **_k: Silent())
+    monkeypatch.setattr(calibrate, "NO_DATA_S", 0.2)
+    code = main(["calibrate", "--source", "/dev/ttyFAKE", "--name", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no samples from /dev/ttyFAKE for 0.2 s" in err
+
+
 class FakeTerminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -19,6 +19,8 @@ from emgfeedback.commands._common import add_filter_args, add_source_args, filte
 from emgfeedback.errors import CliError
 
 SIM_REST_BETWEEN_S = 5.0
+#: Give up when the source delivers nothing for this long (a sensor that does not stream).
+NO_DATA_S = 5.0
 STREAM_FORMATS = ("auto", "frame", "text", "p2")
 
 
@@ -257,6 +259,7 @@ def _live(args: argparse.Namespace) -> int:
             screen.ask("Get into position, stay relaxed, and press Enter to start (Ctrl+C cancels) ")
             _restart(source, describe_spec(args.source))
         screen.handle(run.machine, run.machine.start())
+        last_data = time.monotonic()
         while not run.machine.finished:
             try:
                 chunk = source.read(0.1)
@@ -266,8 +269,15 @@ def _live(args: argparse.Namespace) -> int:
                     f"{args.source} ended before the calibration finished: use a longer recording or scenario"
                 ) from None
             if chunk is None or chunk.samples.shape[0] == 0:
+                if time.monotonic() - last_data > NO_DATA_S:
+                    screen.end_line()
+                    raise CliError(
+                        f"no samples from {args.source} for {NO_DATA_S:g} s: check the cable, the port and that the "
+                        "board streams (try 'emgfeedback monitor')"
+                    )
                 continue
             screen.handle(run.machine, run.feed(chunk.samples))
+            last_data = time.monotonic()  # after handle: time spent answering a question is not silence
         screen.end_line()
     finally:
         source.close()
