@@ -147,6 +147,9 @@ def test_keys_accept_skip_and_cancel(qtbot) -> None:
     assert wizard.prompt_label.text() == "Done, with problems"
     qtbot.keyClick(wizard, Qt.Key.Key_Return)  # the accepted weak trial cannot be a reference: refused, shown
     assert wizard.profile is None and "reference is only 1.0x the resting noise" in wizard.detail_label.text()
+    with qtbot.waitSignal(wizard.cancelled, timeout=2000):
+        qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # at the end, Esc discards the result
+    assert "nothing was saved" in wizard.detail_label.text()
     other = CalibrationWizard(plan, SPEC, source.info)
     qtbot.addWidget(other)
     with qtbot.waitSignal(other.cancelled, timeout=2000):
@@ -186,7 +189,15 @@ def test_repeat_button_in_the_results_table(qtbot, emg_home: Path) -> None:
     assert wizard.machine.trials[1].status is TrialStatus.REPLACED
     result = wizard.machine.result().muscle("glute_max_left")
     assert result.spread < 0.2 and not any(p.code == "inconsistent" for p in result.problems)
-    assert wizard.finish() is not None
+    wizard.show()
+    wizard.name_edit.setFocus()
+    qtbot.keyClick(wizard.name_edit, Qt.Key.Key_End)
+    qtbot.keyClicks(wizard.name_edit, " ras")  # typing a name: the letters are text, not shortcuts
+    assert wizard.name_edit.text() == "one muscle ras" and wizard.machine.phase is Phase.DONE
+    assert len(wizard.machine.trials) == 3
+    with qtbot.waitSignal(wizard.finished, timeout=2000):
+        qtbot.keyClick(wizard.name_edit, Qt.Key.Key_Return)
+    assert load_profile("one muscle ras").muscles == {"glute_max_left": 0}
 
 
 def test_wizard_pulls_from_an_acquisition(qtbot, emg_home: Path) -> None:

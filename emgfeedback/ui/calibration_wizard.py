@@ -270,6 +270,7 @@ class CalibrationWizard(QWidget):
         self.name_edit.setPlaceholderText("profile name, e.g. both sides, standard placement")
         self.name_edit.setAccessibleName("profile name")
         self.name_edit.setCursorPosition(0)
+        self.name_edit.returnPressed.connect(self.next_action)
         self.start_button = self._button("Start [Space]", self.next_action)
         self.repeat_button = self._button("Repeat [R]", self.repeat_last)
         self.accept_button = self._button("Accept [A]", lambda: self.decide(Decision.ACCEPT))
@@ -364,9 +365,14 @@ class CalibrationWizard(QWidget):
         self._handle(self.machine.repeat(trial_id))
 
     def cancel(self) -> None:
-        if self.machine.finished and self.machine.phase is Phase.DONE and self.profile is not None:
+        """Esc: stop the calibration (or, at the end, discard its result) without saving."""
+        if self.profile is not None or self.machine.phase is Phase.CANCELLED:
             return
         self._timer.stop()
+        if self.machine.phase is Phase.DONE:
+            self._message("Discarded: nothing was saved.", FAIL_COLOR)
+            self.cancelled.emit()
+            return
         self._handle(self.machine.cancel())
 
     def finish(self) -> Profile | None:
