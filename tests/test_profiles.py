@@ -125,6 +125,17 @@ def test_normalizer_follows_the_channel_map() -> None:
 
 def test_matching_setup_is_accepted() -> None:
     make_profile().check_compatible(SPEC, INFO)
+    make_profile().check_compatible(SPEC, INFO, scale=None)
+
+
+def test_a_different_scale_is_refused_when_checked() -> None:
+    with pytest.raises(ProfileError, match=r"the chain scales samples by 4\.88, the profile by None"):
+        make_profile().check_compatible(SPEC, INFO, scale=4.88)
+    scaled = Profile.from_result("uv", make_result(), SPEC, INFO, scale=4.88)
+    assert scaled.units == "uV"
+    scaled.check_compatible(SPEC, INFO, scale=4.88)
+    with pytest.raises(ProfileError, match=r"by None, the profile by 4\.88"):
+        scaled.check_compatible(SPEC, INFO, scale=None)
 
 
 @pytest.mark.parametrize(

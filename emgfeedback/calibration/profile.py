@@ -130,8 +130,11 @@ class Profile:
         noise = [math.nan if r is None else r.noise for r in slots]
         return MvcNormalizer(np.array(mvc), np.array(noise))
 
-    def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None:
-        """Refuse (SettingsError naming what differs and the fix) a chain or stream unlike the calibration's."""
+    def check_compatible(self, spec: FilterSpec, info: StreamInfo, *, scale: float | str | None = "unchecked") -> None:
+        """Refuse (SettingsError naming what differs and the fix) a chain or stream unlike the calibration's.
+
+        Pass the live chain's ``scale`` to check it too (a profile in uV read from counts is 200x off).
+        """
         diffs: list[str] = []
         fixes: list[str] = []
         if not math.isclose(info.fs, self.fs, rel_tol=1e-6):
@@ -151,6 +154,9 @@ class Profile:
         if info.units != self.source_units:
             diffs.append(f"the source gives {info.units}, the profile was made from {self.source_units}")
             fixes.append("use the same sensor and source")
+        if scale != "unchecked" and not _same_scale(scale, self.scale):
+            diffs.append(f"the chain scales samples by {scale}, the profile by {self.scale}")
+            fixes.append("the profile's scale (Profile.scale)")
         if diffs:
             raise ProfileError(
                 f"profile {self.name!r} does not match this setup ({'; '.join(diffs)}): calibrate again with these settings, "
@@ -241,6 +247,12 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=1e-9)
     return a == b
+
+
+def _same_scale(a: object, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return isinstance(a, int | float) and math.isclose(float(a), b, rel_tol=1e-9)
 
 
 _FLAGS = {

@@ -28,10 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate",
         help="guided MVC calibration (or from a recording): saves a profile",
-        description="Measure each muscle's resting noise and maximal voluntary contraction (MVC) with the live chain "
-        "and save them as a named profile. Live: a rest baseline, then 3 maximal pushes per muscle with rests between, "
-        "following the MVC protocols (glute max: prone hip extension, knee bent; high hamstring: prone knee flexion). "
-        "The MVC is the highest 500 ms mean of the envelope across the trials.",
+        description="Measure each muscle's resting noise and maximal voluntary contraction (MVC) with the live\n"
+        "chain and save them as a named profile. Live: a rest baseline, then 3 maximal pushes per muscle with\n"
+        "rests between, following the MVC protocols (glute max: prone hip extension, knee bent 90 degrees;\n"
+        "high hamstring: prone knee flexion). MVC = the highest 500 ms mean of the envelope across the trials.",
         epilog="examples:\n"
         "  emgfeedback calibrate --source /dev/ttyACM0 --name 'both sides, standard placement' \\\n"
         "      --muscles glute_max_left=0,hamstring_left=1,glute_max_right=2,hamstring_right=3\n"
