@@ -347,3 +347,17 @@ def test_disk_full_while_exporting_leaves_no_file_and_the_store_untouched(
     assert "\n" not in str(err.value)
     assert list(out.iterdir()) == []
     assert store_hash(recorded.path) == before
+
+
+def test_edf_header_stays_ascii_with_any_muscle_name(tmp_path: Path) -> None:
+    with SessionStore(tmp_path / "s.sqlite3") as store:
+        w = SessionWriter(store, fs=100.0, muscles=["fessier_gauche_é", "ischio_jambier_droit_très_long"])
+        w.add_block(block(0, 200))
+        w.finish()
+        path = export_edf(store, w.session_id, tmp_path, summarize(store, w.session_id))
+    f = pyedflib.EdfReader(str(path))
+    try:
+        labels = f.getSignalLabels()
+    finally:
+        f.close()
+    assert labels[0] == "EMG fessiergauch" and len(set(labels)) == 4 and all(lb.isascii() for lb in labels)

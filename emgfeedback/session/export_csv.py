@@ -47,7 +47,9 @@ def _batches(store: SessionStore, info: SessionInfo, kinds: Sequence[str]) -> It
     idx: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
     size = 0
-    for start, arrays in store.iter_aligned(info.id, kinds):
+    stop = (info.first_index or 0) + info.samples  # a session still recording: what its summary saw
+    for start, full in store.iter_aligned(info.id, kinds, stop=stop):
+        arrays = {k: v[: stop - start] for k, v in full.items()}
         n = arrays[kinds[0]].shape[0]
         idx.append(np.arange(start, start + n))
         for k in kinds:

@@ -43,11 +43,16 @@ def short_label(name: str) -> str:
     return f"{base} {side[:1].upper()}" if side else base
 
 
+def ascii_text(text: str) -> str:
+    """EDF header fields are printable ASCII: anything else becomes ``?``."""
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
+
+
 def labels(prefix: str, muscles: Sequence[str]) -> list[str]:
-    """Unique EDF labels of at most 16 characters."""
+    """Unique EDF labels of at most 16 ASCII characters."""
     out: list[str] = []
     for i, m in enumerate(muscles):
-        label = f"{prefix} {short_label(m)}"[:16]
+        label = ascii_text(f"{prefix} {short_label(m)}")[:16]
         if label in out:
             label = f"{label[:13]} {i}"
         out.append(label)
@@ -145,11 +150,11 @@ def _template(summary: SessionSummary, plan: _Plan, *, raw_units: str, duration:
                 zeros,
                 fs,
                 label=label,
-                transducer_type=f"sEMG surface electrodes {muscle}",
-                physical_dimension=(raw_units if raw else env_units)[:8],
+                transducer_type=ascii_text(f"sEMG surface electrodes {muscle}")[:80],
+                physical_dimension=ascii_text(raw_units if raw else env_units)[:8],
                 physical_range=(float(plan.lo[i]), float(plan.hi[i])),
                 digital_range=DIGITAL,
-                prefiltering="none" if raw else _prefilter(meta),
+                prefiltering="none" if raw else ascii_text(_prefilter(meta))[:80],
             )
         )
     start = info.started
