@@ -184,7 +184,7 @@ def test_a_sensor_that_stops_streaming_is_reported(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(calibrate, "NO_DATA_S", 0.2)
     code = main(["calibrate", "--source", "/dev/ttyFAKE", "--name", "x"])
     err = capsys.readouterr().err
-    assert code == 2 and "no samples from /dev/ttyFAKE for 0.2 s" in err
+    assert code == 2 and "/dev/ttyFAKE: no data within 0.2 s: the sensor stopped streaming" in err
 
 
 class FakeTerminal(io.StringIO):

@@ -272,8 +272,8 @@ def _live(args: argparse.Namespace) -> int:
                 if time.monotonic() - last_data > NO_DATA_S:
                     screen.end_line()
                     raise CliError(
-                        f"no samples from {args.source} for {NO_DATA_S:g} s: check the cable, the port and that the "
-                        "board streams (try 'emgfeedback monitor')"
+                        f"{args.source}: no data within {NO_DATA_S:g} s: the sensor stopped streaming mid-calibration; "
+                        "check the cable and the port (try 'emgfeedback monitor')"
                     )
                 continue
             screen.handle(run.machine, run.feed(chunk.samples))
