@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="export a session as CSV, EDF+, JSON or an HTML report",
-        description="csv: session-ID.csv (time_s, per muscle %%MVC and state) and session-ID-raw.csv (raw and "
+        description="csv: session-ID.csv (time_s, per muscle %MVC and state) and session-ID-raw.csv (raw and "
         "envelope); edf: session-ID.edf, EDF+ with raw and envelope channels, holds and over-clench as "
         "annotations; json: session-ID.json, the session and per-hold statistics; report: session-ID.html, "
         "plots and tables for a coach. Files are created readable by you only.",

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "record",
         help="record a session headless (no window) into the session store",
-        description="Record raw samples, envelopes, %%MVC, band states and events (holds, over-clench, gaps) into "
+        description="Record raw samples, envelopes, %MVC, band states and events (holds, over-clench, gaps) into "
         "the local session store until Ctrl-C, SIGTERM, --seconds or the end of the source. Commits at least "
         "every 0.25 s: a crash loses at most that.",
         epilog="examples:\n  emgfeedback record --source /dev/ttyACM0 --profile standard --auto-hold\n"

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "show",
         help="show one session's summary",
-        description="Holds with time in band, mean and peak %%MVC and over-clench per muscle; gaps; settings.",
+        description="Holds with time in band, mean and peak %MVC and over-clench per muscle; gaps; settings.",
         epilog="examples:\n  emgfeedback show 3\n  emgfeedback show 3 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
