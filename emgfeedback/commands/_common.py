@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from emgfeedback.config import FilterSpec, parse_mains
+from emgfeedback.errors import CliError
 from emgfeedback.io.files import parse_columns
-from emgfeedback.io.spec import SourceOptions
+from emgfeedback.io.spec import SourceOptions, describe_spec
+from emgfeedback.live import ProfileLike
 
 
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
@@ -76,3 +79,38 @@ def filter_spec(args: argparse.Namespace, fs: float) -> FilterSpec:
         window_ms=args.window_ms,
         input_mode="pre-rectified" if args.pre_rectified else "raw",
     )
+
+
+def load_profile_by_name(name: str) -> ProfileLike:
+    """The calibration profile called ``name`` (display name, slug or path), from the calibration package."""
+    try:
+        from emgfeedback.calibration import load_profile
+    except ImportError:
+        raise CliError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
+    return load_profile(name)
+
+
+def _filter_flags_given(args: argparse.Namespace) -> bool:
+    """Whether any filter flag differs from its default."""
+    defaults = argparse.ArgumentParser()
+    add_filter_args(defaults)
+    return any(getattr(args, k) != v for k, v in vars(defaults.parse_args([])).items())
+
+
+def chain_for(args: argparse.Namespace, profile: ProfileLike | None) -> Callable[[float], FilterSpec]:
+    """The filter chain: the profile's own (so %MVC means what the calibration measured) unless flags are given."""
+    spec = getattr(profile, "filters", None)
+    if isinstance(spec, FilterSpec) and not _filter_flags_given(args):
+        return lambda fs: spec.with_(fs=fs)
+    return lambda fs: filter_spec(args, fs)
+
+
+def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
+    """The demo profile for simulated sources (so %MVC means something); None otherwise."""
+    if describe_spec(spec) != "simulated":
+        return None
+    try:
+        from emgfeedback.calibration import demo_profile
+    except ImportError:
+        return None
+    return demo_profile(channels or 4)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.commands._common import (
+    add_filter_args,
+    add_source_args,
+    chain_for,
+    default_profile,
+    filter_spec,
+    load_profile_by_name,
+    source_options,
+)
 from emgfeedback.config import parse_band
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.io.spec import open_source
@@ -32,19 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_args(p)
-    p.add_argument("--profile", metavar="NAME", default=None, help="calibration profile (see `emgfeedback profiles`)")
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=None,
+        help="calibration profile (see `emgfeedback profiles`); its filter settings are used unless filter "
+        "flags are given (simulated sources: the demo profile)",
+    )
     add_filter_args(p)
     add_dashboard_args(p)
     p.set_defaults(func=run)
-
-
-def load_named_profile(name: str | None) -> ProfileLike | None:
-    """The profile called ``name``, or None when no name is given."""
-    if not name:
-        return None
-    from emgfeedback.calibration import load_profile
-
-    return load_profile(name)
 
 
 def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *, backlog_s: float = 0.0) -> int:
@@ -58,7 +63,13 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     filter_spec(args, args.fs or 1000.0)
 
     def make(profile_: ProfileLike | None) -> Acquisition:
-        live = LiveOptions(filters=lambda fs: filter_spec(args, fs), profile=profile_, band=band, auto_start=args.auto_hold)
+        live = LiveOptions(
+            filters=chain_for(args, profile_),
+            profile=profile_,
+            band=band,
+            auto_start=args.auto_hold,
+            scale=getattr(profile_, "scale", None),
+        )
         source = open_source(spec, options)
         if backlog_s and hasattr(source, "backlog_s"):
             source.backlog_s = backlog_s
@@ -95,4 +106,5 @@ def _recorder_factory(profile: ProfileLike | None) -> object | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_with(args, args.source, load_named_profile(args.profile))
+    profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
+    return run_with(args, args.source, profile)

@@ -7,19 +7,26 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from types import FrameType
 
 import numpy as np
 
-from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
-from emgfeedback.config import FilterSpec, parse_band
+from emgfeedback.commands._common import (
+    add_filter_args,
+    add_source_args,
+    chain_for,
+    default_profile,
+    filter_spec,
+    load_profile_by_name,
+    source_options,
+)
+from emgfeedback.config import parse_band
 from emgfeedback.errors import CliError
 from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
 from emgfeedback.io.acquisition import Acquisition
-from emgfeedback.io.spec import describe_spec, open_source
-from emgfeedback.live import LiveOptions, ProfileLike, build_acquisition
+from emgfeedback.io.spec import open_source
+from emgfeedback.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 
 #: Longest wait for the source to deliver its first block before giving up.
@@ -53,41 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
     add_filter_args(p)
     p.set_defaults(func=run)
-
-
-def load_profile_by_name(name: str) -> ProfileLike:
-    """The calibration profile called ``name`` (display name, slug or path), from the calibration package."""
-    try:
-        from emgfeedback.calibration import load_profile
-    except ImportError:
-        raise CliError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
-    return load_profile(name)
-
-
-def _filter_flags_given(args: argparse.Namespace) -> bool:
-    """Whether any filter flag differs from its default."""
-    defaults = argparse.ArgumentParser()
-    add_filter_args(defaults)
-    return any(getattr(args, k) != v for k, v in vars(defaults.parse_args([])).items())
-
-
-def chain_for(args: argparse.Namespace, profile: ProfileLike | None) -> Callable[[float], FilterSpec]:
-    """The filter chain: the profile's own (so %MVC means what the calibration measured) unless flags are given."""
-    spec = getattr(profile, "filters", None)
-    if isinstance(spec, FilterSpec) and not _filter_flags_given(args):
-        return lambda fs: spec.with_(fs=fs)
-    return lambda fs: filter_spec(args, fs)
-
-
-def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
-    """The demo profile for simulated sources (so %MVC means something); None otherwise."""
-    if describe_spec(spec) != "simulated":
-        return None
-    try:
-        from emgfeedback.calibration import demo_profile
-    except ImportError:
-        return None
-    return demo_profile(channels or 4)
 
 
 def _status(acq: Acquisition, recorder: SessionRecorder) -> str:

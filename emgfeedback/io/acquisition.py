@@ -6,6 +6,7 @@ timer, and listeners (the session recorder) must not block (they get a queue).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -102,6 +103,11 @@ class Acquisition:
     def add_listener(self, callback: Callable[[Block], None]) -> None:
         """Call ``callback(block)`` in the reader thread for every block; it must not block."""
         self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[Block], None]) -> None:
+        """Stop calling ``callback`` (a no-op if it is not registered)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="emgfeedback-acquisition", daemon=True)

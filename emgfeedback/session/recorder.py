@@ -156,6 +156,8 @@ class SessionRecorder:
         """Stop recording, commit what is queued and mark the session ``status``; returns its id."""
         if self._thread is None:
             return self.session_id
+        if self.acquisition is not None:
+            self.acquisition.remove_listener(self.on_block)
         self._closed = True
         self._status = status
         with contextlib.suppress(queue.Full):

@@ -40,6 +40,7 @@ def run_dashboard(
     quit_after: float | None = None,
     recorder_factory: Callable[[Acquisition], object] | None = None,
     fullscreen: bool = False,
+    record: bool = False,
 ) -> int:
     """Open the window and run the Qt event loop until it closes; returns the exit code."""
     ensure_display(offscreen_ok=screenshot is not None or quit_after is not None)
@@ -56,6 +57,8 @@ def run_dashboard(
         window.showFullScreen()
     else:
         window.show()
+    if record:
+        window.toggle_record()
     failure: list[str] = []
     if quit_after is not None:
 

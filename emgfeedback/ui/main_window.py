@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from emgfeedback.config import Band
+from emgfeedback.errors import EXPECTED_ERRORS
 from emgfeedback.feedback import HoldSummary, State
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.live import ProfileLike
@@ -427,7 +428,12 @@ class Dashboard(QMainWindow):
             self.statusBar().showMessage("recording is not available here", 3000)
             return
         if self.recorder is None:
-            self.recorder = self.recorder_factory(self.acq)
+            try:
+                self.recorder = self.recorder_factory(self.acq)
+            except EXPECTED_ERRORS as exc:  # e.g. a store from a newer version: say so, keep showing live data
+                self.show_error(f"recording could not start: {exc}")
+                return
+            self.statusBar().showMessage("recording", 3000)
         else:
             stop = getattr(self.recorder, "stop", None)
             if stop:
