@@ -10,6 +10,10 @@ problem part (up to the first ``": "``, leading placeholders dropped), placehold
 wildcards, and that pattern must match the document, where placeholders are written ``<name>``.
 
 Run ``python tests/test_troubleshooting.py`` to list the messages with no row yet.
+
+The other user docs are held to the code the same way: every command has an example in
+its ``--help`` and a section in docs/cli.md, and the shortcut tables in README.md and
+docs/cli.md are the dashboard's ``SHORTCUTS``.
 """
 
 from __future__ import annotations
@@ -371,6 +375,43 @@ def test_every_error_message_has_a_troubleshooting_row() -> None:
     assert checked > 50
     listing = "\n".join(f"  {phrase!r}  <- {msg.text!r} ({msg.where})" for msg, phrase in missing)
     assert not missing, f"{len(missing)} of {checked} messages have no row in docs/troubleshooting.md:\n{listing}"
+
+
+def _commands() -> dict[str, object]:
+    from emgfeedback.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return dict(sub.choices)  # type: ignore[attr-defined]
+
+
+def test_every_command_help_has_an_example() -> None:
+    lacking = [
+        name
+        for name, parser in _commands().items()
+        if not re.search(r"^examples?:\n\s+emgfeedback ", parser.epilog or "", flags=re.MULTILINE)  # type: ignore[attr-defined]
+    ]
+    assert not lacking, f"--help without an 'example:' epilog: {lacking}"
+
+
+def test_cli_reference_covers_every_command() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^## (\S+)$", text, flags=re.MULTILINE))
+    missing = [name for name in _commands() if name not in headings]
+    assert not missing, f"docs/cli.md has no section for {missing}"
+    for name in _commands():
+        section = text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"emgfeedback {name}" in section, f"docs/cli.md: the {name} section has no example"
+
+
+def test_shortcut_tables_match_the_dashboard() -> None:
+    from emgfeedback.ui.main_window import SHORTCUTS
+
+    for doc in (ROOT / "README.md", ROOT / "docs" / "cli.md"):
+        rows = re.findall(r"^\| (.+?) \| (.+?) \|$", doc.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        table = {k: v for k, v in rows}
+        for key, action in SHORTCUTS:
+            assert table.get(key) == action, f"{doc.name}: shortcut {key!r} should read {action!r}, not {table.get(key)!r}"
 
 
 if __name__ == "__main__":
