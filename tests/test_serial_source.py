@@ -411,3 +411,24 @@ def test_require_channels() -> None:
     assert "\n" not in str(exc.value)
     with pytest.raises(SourceError, match="the device sends 1 channel but 2"):
         require_channels(DeviceInfo("fw", 1000.0, 1, 10, 5000.0), 2)
+
+
+def test_open_again_after_close_continues_the_indices(device_factory: Callable[..., VirtualDevice]) -> None:
+    dev = device_factory("frame", scenario=COUNTER, fs=1000, channels=1)
+    src = SerialSource(dev.path)
+    src.open()
+    first = collect(src, 100)
+    src.close()
+    sent = dev.sent
+    wait_for(lambda: dev.dropped > 200 and dev.sent == sent, 3.0, "200 ms with the port closed")
+    src.open()
+    try:
+        second = collect(src, 100)
+    finally:
+        src.close()
+    index, _ = joined(first + second)
+    assert np.all(np.diff(index) > 0) and len(src.stats.gaps) == 1
+    start, length = src.stats.gaps[0]
+    assert start == first[-1].stop and second[0].start == start + length
+    true_gap = (int(second[0].samples[0, 0]) - int(first[-1].samples[-1, 0]) - 1) % 1024  # from the device counter
+    assert true_gap >= 200 and abs(length - true_gap) <= 60, (length, true_gap)

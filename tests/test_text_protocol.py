@@ -134,7 +134,7 @@ def _text_streams(draw: st.DrawFn) -> tuple[int, bytes, list[list[float]], int, 
     return k, data, expected, bad, cuts
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_text_streams())
 def test_good_lines_delivered_bad_lines_rejected(case: tuple[int, bytes, list[list[float]], int, list[int]]) -> None:
     k, data, expected, bad, cuts = case

@@ -54,6 +54,7 @@ class P2Decoder:
         self._buf = b""
         self._last_counter: int | None = None
         self._last_index = -1
+        self._prev_raw = 0  # counter of the last packet decided (accepted or rejected)
 
     @property
     def channels(self) -> int:
@@ -130,7 +131,12 @@ class P2Decoder:
         return bool(sync.any())
 
     def _select(self, counters: np.ndarray, k: int) -> np.ndarray:
-        """Which of the first ``k`` packets to accept: lock on a consecutive pair, drop corrupted counters."""
+        """Which of the first ``k`` packets to accept: lock on a consecutive pair, drop corrupted counters.
+
+        A packet whose counter jumps while its raw neighbours stay continuous around it (successor =
+        predecessor + 2) has a corrupted counter. When damage comes close together (two packets) the
+        rule can also drop an intact neighbour: a lost packet, never one placed at a wrong index.
+        """
         accept = np.zeros(k, dtype=bool)
         if k == 0:
             return accept
@@ -143,18 +149,18 @@ class P2Decoder:
                 return accept
             start = int(pairs[0])
             self.stats.rejected += start
-            self._last_counter = (int(counters[start]) - 1) % _MODULO
-        # s[i] is the counter before packet i; a packet whose counter jumps while its neighbours are
-        # continuous around it (successor = predecessor + 2) has a corrupted counter
-        s = np.concatenate(([self._last_counter], counters[start:]))
-        i = np.arange(min(k - start, s.size - 2))
+            self._last_counter = self._prev_raw = (int(counters[start]) - 1) % _MODULO
+        # s[0] is the counter of the packet before this batch (accepted or not), s[i + 1] packet i's
+        s = np.concatenate(([self._prev_raw], counters[start:]))
         ok = np.ones(k - start, dtype=bool)
+        i = np.arange(min(k - start, s.size - 2))
         if i.size:
             jump = (s[i + 1] - s[i] - 1) % _MODULO != 0
             skip = (s[i + 2] - s[i] - 2) % _MODULO == 0
             bad = i[jump & skip]
             ok[bad] = False
             self.stats.rejected += int(bad.size)
+        self._prev_raw = int(counters[k - 1])
         accept[start:] = ok
         return accept
 

@@ -121,7 +121,7 @@ class SerialSource(Source):
     #: Reconnect backoff: first wait, growth factor, longest wait (s).
     BACKOFF = (0.05, 1.5, 0.5)
     #: Shortest time between two decodes (s): bytes gather meanwhile; adds at most this much latency.
-    READ_INTERVAL = 0.01
+    READ_INTERVAL = 0.02
     #: The queue keeps at most this many seconds of samples for a consumer that stopped reading.
     QUEUE_SECONDS = 30.0
 
@@ -166,6 +166,7 @@ class SerialSource(Source):
         self._started = False
         self._last_arrival = 0.0
         self._resync: float | None = None  # arrival time of the last data before a reconnect
+        self._counter_continues = False  # the decoder (and so the device counter) spans the reconnect
         self._rejected_before = 0  # rejected counts of decoders replaced by reconnects
         self._cpu = 0.0
 
@@ -178,6 +179,9 @@ class SerialSource(Source):
             raise SourceError(f"{self.url}: text lines do not state the sample rate: give it with --fs")
         self._closing.clear()
         self._interrupted.clear()
+        self._stop.clear()
+        with self._cond:
+            self._ended, self._fatal = False, None
         bauds = self._bauds()
         port = self._open_port(bauds[0])
         try:
@@ -188,6 +192,9 @@ class SerialSource(Source):
             self.port = None
             raise
         self.detected, self._decoder, self._baud_in_use = winner.name, winner.decoder, baud
+        if self._started:  # opened again after a close: indices go on, across a gap measured in wall time
+            self._rejected_before = self.stats.rejected
+            self._resync, self._started, self._counter_continues = self._last_arrival, False, False
         self._connected.set()
         for arrival, frames in winner.frames:
             self._deliver(frames, arrival)
@@ -455,8 +462,11 @@ class SerialSource(Source):
                 self._rejected_before += old.stats.rejected if old is not None else 0
                 self._decoder = make_decoder("text", self._info.channels if self._info else None)
                 self._base = self._next  # a fresh decoder counts from 0 again
-            elif self.detected == "frame":
-                self._write(new, CMD_INFO)
+                self._counter_continues = False
+            else:
+                self._counter_continues = True
+                if self.detected == "frame":
+                    self._write(new, CMD_INFO)
             self._connected.set()
             return new
         return None
@@ -470,13 +480,21 @@ class SerialSource(Source):
         if n == 0:
             return
         info = self._info
+        reply = getattr(dec, "info", None)
+        if info is not None and reply is not None and reply is not self.device_info:
+            if reply.fs != info.fs or reply.channels != info.channels:
+                raise SourceError(
+                    f"{self.url}: the device now runs {reply.channels} channels at {reply.fs:g} Hz instead of "
+                    f"{info.channels} at {info.fs:g} Hz: restart the command"
+                )
+            self.device_info = reply
         if info is not None and frames.samples.shape[1] != info.channels:
             raise SourceError(
                 f"{self.url}: the device now sends {frames.samples.shape[1]} channels instead of {info.channels}: "
                 "restart the command"
             )
         if not self._started:
-            self._base = -int(frames.index[0])
+            self._base = self._next - int(frames.index[0])
             self._started = True
         if self._resync is not None:
             self._base += self._reconnect_shift(int(frames.index[0]) + self._base, n, arrival)
@@ -509,7 +527,7 @@ class SerialSource(Source):
         wall = max(round((arrival - self._resync) * fs) - n, 0)
         counted = natural - self._next
         modulo = COUNTER_MODULO.get(self.detected or "")
-        if modulo is not None:
+        if modulo is not None and self._counter_continues:
             candidate = counted + modulo * round((wall - counted) / modulo)
             tolerance = min(modulo // 4, max(0.25 * fs, 10.0))
             if candidate >= 0 and abs(candidate - wall) <= tolerance:
