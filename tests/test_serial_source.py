@@ -432,3 +432,31 @@ def test_open_again_after_close_continues_the_indices(device_factory: Callable[.
     assert start == first[-1].stop and second[0].start == start + length
     true_gap = (int(second[0].samples[0, 0]) - int(first[-1].samples[-1, 0]) - 1) % 1024  # from the device counter
     assert true_gap >= 200 and abs(length - true_gap) <= 60, (length, true_gap)
+
+
+def test_acquisition_runs_on_a_serial_source_and_sees_the_reconnect_gap(
+    device_factory: Callable[..., VirtualDevice], tmp_path: Path
+) -> None:
+    from emgfeedback.config import FilterSpec
+    from emgfeedback.dsp import Pipeline
+    from emgfeedback.io.acquisition import Acquisition
+
+    link = tmp_path / "board"
+    dev = device_factory("frame", fs=1000, channels=4, link=link)
+    acq = Acquisition(SerialSource(str(link)), lambda info: Pipeline(FilterSpec(fs=info.fs)))
+    acq.start()
+    try:
+        assert acq.opened.wait(5.0) and acq.error is None and acq.info is not None and acq.info.channels == 4
+        wait_for(lambda: acq.samples >= 300, 3.0, "300 processed samples")
+        dev.unplug()
+        wait_for(lambda: not acq.source.connected, 2.0, "the lost port")  # type: ignore[attr-defined]
+        dev.plug()
+        wait_for(lambda: acq.stats.reconnects == 1 and len(acq.stats.gaps) == 1, 3.0, "the reconnect")
+        seen = acq.samples
+        wait_for(lambda: acq.samples >= seen + 200, 3.0, "samples after the reconnect")
+        events = acq.drain_events()
+        assert [e.kind for e in events] == ["open", "gap"] and events[1].length == acq.stats.gaps[0][1]
+    finally:
+        t = time.monotonic()
+        acq.stop()
+        assert time.monotonic() - t < 1.0 and acq.finished.is_set()

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=[*SCENARIOS, COUNTER],
         help="what the muscles do (default backbend-hold; counter: channel c = (sample + 100 c) mod 1024)",
     )
-    p.add_argument("--channels", type=int, default=4, help="channels, 1-4 (default 4)")
+    p.add_argument("--channels", type=int, default=4, help="channels, 1-4 (default 4; P2 always sends 6, the rest at 512)")
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate (default 1000; P2: 256)")
     p.add_argument("--protocol", default="frame", choices=["frame", "p2", "text"], help="what to speak (default frame)")
     p.add_argument("--link", default=None, metavar="PATH", help="also make a stable symlink to the pty at PATH")
