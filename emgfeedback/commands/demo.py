@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emgfeedback.commands._common import add_filter_args
+from emgfeedback.commands._common import add_filter_args, filter_spec
 from emgfeedback.commands.live import add_dashboard_args, run_with
 
 
@@ -32,4 +32,5 @@ def run(args: argparse.Namespace) -> int:
         setattr(args, name, getattr(args, name, value))
     args.auto_hold = True
     # start 12 s into the scenario so the first screen already shows a hold under way
-    return run_with(args, f"simulated:{args.scenario}", demo_profile(args.channels), backlog_s=12.0)
+    profile = demo_profile(args.channels, filter_spec(args, 1000.0))  # made with the chain the flags ask for
+    return run_with(args, f"simulated:{args.scenario}", profile, backlog_s=12.0)

@@ -11,6 +11,26 @@ from emgfeedback.errors import CliError
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.live import ProfileLike
 
+#: Harmless platform chatter that would only worry a user (no sound server, offscreen plugin limits).
+_QUIET = ("propagateSizeHints", "PulseAudioService", "symbolsresolver", "Using Qt multimedia with FFmpeg")
+
+
+def quiet_qt_messages() -> None:
+    """Drop Qt's harmless start-up warnings from the terminal; everything else still prints."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+
+    def handler(kind: QtMsgType, context: object, message: str) -> None:
+        category = str(getattr(context, "category", "") or "")
+        if kind in (QtMsgType.QtDebugMsg, QtMsgType.QtInfoMsg) or category.startswith("qt.multimedia"):
+            return
+        if any(q in message for q in _QUIET):
+            return
+        print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
 
 def ensure_display(offscreen_ok: bool) -> None:
     """Pick the offscreen platform when there is no display and only a screenshot is wanted.
@@ -18,6 +38,7 @@ def ensure_display(offscreen_ok: bool) -> None:
     Without a display and without ``--screenshot``, fail with a one-line error instead of
     letting Qt abort the process.
     """
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")  # no sound-server chatter in the terminal
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform != "linux":
         return
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
@@ -44,6 +65,7 @@ def run_dashboard(
 ) -> int:
     """Open the window and run the Qt event loop until it closes; returns the exit code."""
     ensure_display(offscreen_ok=screenshot is not None or quit_after is not None)
+    quiet_qt_messages()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

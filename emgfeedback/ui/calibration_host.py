@@ -1,0 +1,76 @@
+"""The dashboard's calibration entry points: the wizard in a dialog, and a profile picker."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
+
+from emgfeedback.calibration import Profile, list_profiles, load_profile
+from emgfeedback.calibration.profile import ProfileError
+from emgfeedback.config import SettingsError
+from emgfeedback.muscles import STANDARD, muscle_kind
+
+
+def muscle_map(window: QWidget) -> dict[str, int]:
+    """Muscles to calibrate: the current profile's map, the stream's names if they are muscles,
+    else the standard wiring (glute max left on A0, high hamstring left on A1, then the right side)."""
+    acq = window.acq  # type: ignore[attr-defined]
+    names = list(acq.engine.names) if acq.engine is not None else list(acq.info.names)
+    if all(muscle_kind(n) in ("glute_max", "hamstring") for n in names):
+        return {n: i for i, n in enumerate(names)}
+    return {name: i for i, name in enumerate(STANDARD[: acq.info.channels])}
+
+
+class CalibrationDialog(QDialog):
+    """The wizard, full size, on the dashboard's running acquisition."""
+
+    def __init__(self, window: QWidget, name: str) -> None:
+        super().__init__(window)
+        from emgfeedback.ui.calibration_wizard import CalibrationWizard
+
+        self.setWindowTitle("Calibrate MVC")
+        self.profile: Profile | None = None
+        self.wizard = CalibrationWizard.from_acquisition(window.acq, self, muscles=muscle_map(window), name=name)  # type: ignore[attr-defined]
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.wizard)
+        self.wizard.finished.connect(self._done)
+        self.wizard.cancelled.connect(self.reject)
+        self.resize(window.size())
+
+    def _done(self, profile: Profile) -> None:
+        self.profile = profile
+        self.accept()
+
+
+def run_calibration_dialog(window: QWidget) -> Profile | None:
+    """Ask for a profile name, run the wizard; the saved profile, or None if cancelled."""
+    acq = window.acq  # type: ignore[attr-defined]
+    if acq.info is None or acq.pipeline is None:
+        QMessageBox.information(window, "Calibrate", "The sensor is not connected yet: wait for data, then press C.")
+        return None
+    name, ok = QInputDialog.getText(window, "Calibrate MVC", "Name for this electrode placement:", text="standard placement")
+    if not ok or not name.strip():
+        return None
+    try:
+        dialog = CalibrationDialog(window, name.strip())
+    except SettingsError as exc:
+        QMessageBox.warning(window, "Calibrate", str(exc))
+        return None
+    dialog.exec()
+    return dialog.profile
+
+
+def pick_profile(window: QWidget) -> Profile | None:
+    """Choose one of the saved profiles; None if there are none or the user cancels."""
+    profiles = list_profiles()
+    if not profiles:
+        QMessageBox.information(window, "Profiles", "No calibration profiles yet: press C to calibrate.")
+        return None
+    names = [p.name for p in profiles]
+    name, ok = QInputDialog.getItem(window, "Calibration profile", "Use profile:", names, 0, False)
+    if not ok:
+        return None
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        QMessageBox.warning(window, "Profiles", str(exc))
+        return None
