@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, default=4, help="channels, 1-4 (default 4; P2 always sends 6, the rest at 512)")
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate (default 1000; P2: 256)")
     p.add_argument("--protocol", default="frame", choices=["frame", "p2", "text"], help="what to speak (default frame)")
-    p.add_argument("--link", default=None, metavar="PATH", help="also make a stable symlink to the pty at PATH")
+    p.add_argument(
+        "--link", default=None, metavar="PATH", help="also make a symlink to the pty at PATH (like ln -sf; removed at exit)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the simulated signals")
     p.set_defaults(func=run)
 

@@ -66,8 +66,6 @@ class VirtualDevice:
         self.fs = float(fs)
         self.seed = seed
         self.link = Path(link) if link is not None else None
-        if self.link is not None and self.link.exists() and not self.link.is_symlink():
-            raise SettingsError(f"{self.link} exists and is not a symlink: choose another --link path")
         self.period = period
         self.reboot_on_plug = reboot_on_plug
         self.sent = 0  # samples written to the pty
