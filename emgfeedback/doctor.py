@@ -286,11 +286,11 @@ class System:
     def uid(self) -> int:
         return os.getuid()
 
-    def profiles(self) -> list[tuple[Path, str | None]]:
-        """Every profile file with its error (None when it reads fine)."""
+    def profiles(self) -> list[tuple[Path, str | None, str | None]]:
+        """Every profile file: (path, profile name or None, error or None)."""
         from emgfeedback.calibration.profile import scan_profiles
 
-        return [(path, error) for path, _profile, error in scan_profiles()]
+        return [(path, None if profile is None else profile.name, error) for path, profile, error in scan_profiles()]
 
     def which(self, tool: str) -> str | None:
         return shutil.which(tool)
@@ -459,6 +459,9 @@ def check_qt(system: System) -> list[Check]:
     forced = system.env("QT_QPA_PLATFORM")
     target = forced or (None if display else "offscreen")
     probe = system.qt_probe(target)
+    if probe.ok and display and probe.platform not in (None, "xcb") and checks[0].status is Status.FAIL:
+        # a Wayland session opened its window without the xcb plugin: its libraries are only a fallback
+        checks[0] = Check(checks[0].name, Status.WARN, checks[0].detail + f" (Qt uses {probe.platform} here)", checks[0].fix)
     checks.append(_window_check(probe, forced=forced, display=display, window_missing=window_missing))
     checks.append(_audio_check(probe))
     return checks
@@ -608,16 +611,16 @@ def check_profiles(system: System) -> list[Check]:
     if not (system.data_path() / "profiles").is_dir():
         return [Check("profiles", Status.OK, "none yet (make one with: emgfeedback calibrate)")]
     entries = system.profiles()
-    broken = [(p, e) for p, e in entries if e is not None]
-    good = len(entries) - len(broken)
+    broken = [(p, e) for p, _name, e in entries if e is not None]
+    names = ", ".join(repr(name) for _p, name, e in entries if e is None)
     if not broken:
-        return [Check("profiles", Status.OK, f"{good} profile(s)" if good else "none yet (make one with: emgfeedback calibrate)")]
+        return [Check("profiles", Status.OK, names or "none yet (make one with: emgfeedback calibrate)")]
     first_path, first_error = broken[0]
     return [
         Check(
             "profiles",
             Status.WARN,
-            f"{good} readable, {len(broken)} unreadable: {first_error}",
+            f"{len(broken)} unreadable ({first_error})" + (f"; readable: {names}" if names else ""),
             f"fix or delete the file: emgfeedback profiles delete {first_path}",
         )
     ]

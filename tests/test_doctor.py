@@ -257,8 +257,28 @@ def test_corrupt_profile_is_named(healthy: dict, emg_home: Path) -> None:
     report = doctor.run_doctor()
     check = by_name(report)["profiles"]
     assert check.status is Status.WARN
-    assert "0 readable, 1 unreadable" in check.detail and "broken.json" in check.detail
+    assert "1 unreadable" in check.detail and "broken.json" in check.detail
     assert "emgfeedback profiles delete" in (check.fix or "")
+    assert report.ok
+
+
+def test_profiles_are_listed_by_name(healthy: dict, emg_home: Path) -> None:
+    from emgfeedback.calibration import demo_profile, save_profile
+
+    save_profile(demo_profile(4))
+    check = by_name(doctor.run_doctor())["profiles"]
+    assert check.status is Status.OK
+    assert repr(demo_profile(4).name) in check.detail
+
+
+def test_wayland_window_without_xcb_libraries_only_warns(healthy: dict) -> None:
+    healthy["env"] = {"WAYLAND_DISPLAY": "wayland-0", "EMGFEEDBACK_HOME": healthy["env"]["EMGFEEDBACK_HOME"]}
+    healthy["ldd_missing"] = ["libxcb-icccm.so.4"]
+    healthy["probe"] = QtProbe(ok=True, platform="wayland", window=True, audio=["Speakers"])
+    report = doctor.run_doctor()
+    checks = by_name(report)
+    assert checks["qt libraries"].status is Status.WARN and "wayland" in checks["qt libraries"].detail
+    assert checks["qt window"].status is Status.OK
     assert report.ok
 
 
