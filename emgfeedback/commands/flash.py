@@ -139,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
     code, output = _stream(command)
     if code != 0:
         raise CliError(f"avrdude failed (exit status {code}): {failure_hint(output, args.board)}")
-    print(f"flashed {args.port}: the board restarts and streams; check it with: emgfeedback devices", file=sys.stderr)
+    print(
+        f"flashed {args.port}: the board restarts and streams; check it with: emgfeedback monitor --source {args.port}",
+        file=sys.stderr,
+    )
     return 0
 
 
