@@ -181,3 +181,17 @@ def test_failure_hints() -> None:
     assert "close" in flash.failure_hint("ser_open(): can't open device: Device or resource busy", "uno")
     assert "--board nano" in flash.failure_hint("stk500_recv(): programmer is not responding", "nano-old")
     assert "ATmega328P" in flash.failure_hint("Device signature = 0x1e950f... expected signature", "uno")
+
+
+def test_bundled_hex_is_an_intel_hex_image_that_fits_the_uno() -> None:
+    path = flash.bundled_hex()
+    flash.check_hex(path)  # exists, starts with ':'
+    end = 0
+    for line in path.read_text(encoding="ascii").split():
+        raw = bytes.fromhex(line[1:])
+        count, address, kind = raw[0], int.from_bytes(raw[1:3], "big"), raw[3]
+        assert len(raw) == count + 5, line
+        assert sum(raw) % 256 == 0, f"bad checksum: {line}"
+        if kind == 0:
+            end = max(end, address + count)
+    assert 0 < end <= 32256  # the Uno's 32 KiB flash minus the 512-byte optiboot bootloader
