@@ -471,7 +471,12 @@ def _window_check(probe: QtProbe, *, forced: str | None, display: bool, window_m
     where = f"QT_QPA_PLATFORM={forced}" if forced else ("the desktop" if display else "offscreen (no display)")
     if not probe.ok:
         pkgs = [pkg for _, pkg in window_missing]
-        fix = apt_fix(pkgs) if pkgs else "run: QT_DEBUG_PLUGINS=1 emgfeedback demo, and install what it says is missing"
+        if "No module named" in (probe.error or ""):
+            fix = "install the Python packages: bash scripts/setup.sh (or pip install -e . in the virtual environment)"
+        elif pkgs:
+            fix = apt_fix(pkgs)
+        else:
+            fix = "run: QT_DEBUG_PLUGINS=1 emgfeedback demo, and install what it says is missing"
         return Check("qt window", Status.FAIL, f"Qt failed to start on {where}: {probe.error}", fix)
     if forced or display:
         return Check("qt window", Status.OK, f"opened a window on {where} (platform {probe.platform})")

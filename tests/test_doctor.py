@@ -147,6 +147,16 @@ def test_without_a_display_window_libraries_only_warn(healthy: dict, capsys: pyt
     assert "0 failure(s), 3 warning(s)" in out
 
 
+def test_qt_not_installed_points_at_the_package_install(healthy: dict) -> None:
+    del healthy["versions"]["PySide6-Essentials"]
+    healthy["probe"] = doctor.parse_qt_probe(1, "", "Traceback ...\nModuleNotFoundError: No module named 'PySide6'\n")
+    checks = by_name(doctor.run_doctor())
+    assert checks["PySide6"].status is Status.FAIL
+    assert checks["qt window"].status is Status.FAIL
+    assert "No module named 'PySide6'" in checks["qt window"].detail
+    assert "setup.sh" in (checks["qt window"].fix or "")
+
+
 def test_forced_platform_is_respected(healthy: dict) -> None:
     healthy["env"] = {"QT_QPA_PLATFORM": "offscreen", "EMGFEEDBACK_HOME": healthy["env"]["EMGFEEDBACK_HOME"]}
     checks = by_name(doctor.run_doctor())
