@@ -99,6 +99,7 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
             entry.update(rms=round(q.rms, 3), quality=q.label, clip_fraction=q.clip_fraction, hum_ratio=round(q.hum_ratio, 2))
         channels.append(entry)
     measured = tally.measured_fs()
+    decoder = getattr(source, "decoder", None)
     return {
         "source": info.description,
         "protocol": _protocol(source),
@@ -113,6 +114,8 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
         "reconnects": st.reconnects,
         "gaps": len(st.gaps),
         "overflow": getattr(source, "overflow", 0),
+        "garbage_bytes": decoder.stats.garbage_bytes if decoder is not None else 0,
+        "device_overruns": decoder.stats.overruns if decoder is not None else 0,
         "per_channel": channels,
     }
 
