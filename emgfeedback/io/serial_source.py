@@ -354,7 +354,7 @@ class SerialSource(Source):
                     if now - t_baud >= self.data_timeout:
                         raise SourceError(
                             f"{self.url}: the board sends our frames but never answered the info request: "
-                            "update its firmware (make -C firmware upload)"
+                            "update its firmware (emgfeedback flash --port PORT)"
                         )
                 elif now - max(first_byte, t_baud) >= (self.BAUD_DWELL if len(bauds) > 1 else self.data_timeout):
                     if not last:
