@@ -84,7 +84,7 @@ class TraceView(QWidget):
         for i, m in enumerate(muscles):
             color = theme.traces[i % len(theme.traces)]
             self.env_curves.append(
-                self.env_plot.plot(pen=pg.mkPen(color, width=2), name=display_name(m), connect="finite", skipFiniteCheck=True)
+                self.env_plot.plot(pen=pg.mkPen(color, width=1.5), name=display_name(m), connect="finite", skipFiniteCheck=True)
             )
             self.raw_curves.append(self.raw_plot.plot(pen=pg.mkPen(color, width=1), connect="finite"))
         legend.setBrush(pg.mkBrush(theme.panel))
@@ -106,7 +106,7 @@ class TraceView(QWidget):
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
         for i, (e, r) in enumerate(zip(self.env_curves, self.raw_curves, strict=True)):
             color = theme.traces[i % len(theme.traces)]
-            e.setPen(pg.mkPen(color, width=2))
+            e.setPen(pg.mkPen(color, width=1.5))
             r.setPen(pg.mkPen(color, width=1))
 
     def set_band(self, band: Band) -> None:
