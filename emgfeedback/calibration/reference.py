@@ -22,24 +22,23 @@ def window_means(env: np.ndarray, width: int) -> np.ndarray:
     return window_sums(x, width) / width
 
 
-def highest_mean(env: np.ndarray, width: int) -> np.ndarray:
-    """Per channel, the highest mean over ``width`` samples (the whole span if shorter); NaN if empty."""
+def _extreme_mean(env: np.ndarray, width: int, reduce: str) -> np.ndarray:
+    """Per channel, ``reduce`` ("max"/"min") of the ``width``-sample window means; NaN if empty."""
     x = np.asarray(env, dtype=np.float64)
     x = x[:, None] if x.ndim == 1 else x
     if x.shape[0] == 0:
         return np.full(x.shape[1], np.nan)
-    means = window_means(x, min(width, x.shape[0]))
-    return means.max(axis=0)
+    return getattr(window_means(x, min(width, x.shape[0])), reduce)(axis=0)
+
+
+def highest_mean(env: np.ndarray, width: int) -> np.ndarray:
+    """Per channel, the highest mean over ``width`` samples (the whole span if shorter); NaN if empty."""
+    return _extreme_mean(env, width, "max")
 
 
 def quietest_mean(env: np.ndarray, width: int) -> np.ndarray:
     """Per channel, the lowest mean over ``width`` samples: the resting level of a recording."""
-    x = np.asarray(env, dtype=np.float64)
-    x = x[:, None] if x.ndim == 1 else x
-    if x.shape[0] == 0:
-        return np.full(x.shape[1], np.nan)
-    means = window_means(x, min(width, x.shape[0]))
-    return means.min(axis=0)
+    return _extreme_mean(env, width, "min")
 
 
 def spread(peaks: Sequence[float]) -> float:
