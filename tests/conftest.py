@@ -33,3 +33,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"{SHARED_DATA} is missing: the tests need ../shared/data beside the project")
     return SHARED_DATA
+
+
+@pytest.fixture
+def show_active(qtbot):
+    """Show a top-level widget and wait until it is the active window, so window shortcuts reach it."""
+
+    def show(widget):
+        widget.show()
+        widget.raise_()
+        widget.activateWindow()
+        qtbot.waitExposed(widget)
+        qtbot.waitUntil(widget.isActiveWindow, timeout=5000)
+        return widget
+
+    return show

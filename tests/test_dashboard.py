@@ -70,14 +70,14 @@ def color_pixels(image: QImage, color: str, step: int = 3) -> int:
     return count
 
 
-def test_backbend_holds_states_statistics_and_cues(qtbot, profile: ChainProfile, tmp_path: Path) -> None:
+def test_backbend_holds_states_statistics_and_cues(qtbot, show_active, profile: ChainProfile, tmp_path: Path) -> None:
     source = SimulatedSource("backbend-hold", speed=SPEED, seed=5)
     script = source.script
     acq = build_acquisition(source, LiveOptions(profile=profile))
     window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:backbend-hold", "test", theme="dark"))
     qtbot.addWidget(window)
     window.resize(1400, 900)
-    window.show()
+    show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
     fs = 1000
 
@@ -138,11 +138,11 @@ def test_backbend_holds_states_statistics_and_cues(qtbot, profile: ChainProfile,
     assert not acq.running
 
 
-def test_keyboard_shortcuts_change_view_and_settings(qtbot, profile: ChainProfile) -> None:
+def test_keyboard_shortcuts_change_view_and_settings(qtbot, show_active, profile: ChainProfile) -> None:
     acq = build_acquisition(SimulatedSource("rest", speed=4.0), LiveOptions(profile=profile))
     window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:rest", "test", theme="dark"))
     qtbot.addWidget(window)
-    window.show()
+    show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_W)
     assert window.traces.raw_plot.isVisible()

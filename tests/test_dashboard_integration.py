@@ -18,7 +18,7 @@ from emgfeedback.session.summary import summarize
 from emgfeedback.ui.main_window import Dashboard, DashboardConfig
 
 
-def _window(qtbot, *, speed: float = 4.0, profile=None) -> Dashboard:
+def _window(qtbot, show_active, *, speed: float = 4.0, profile=None) -> Dashboard:
     profile = profile or demo_profile(4)
 
     def make(p):
@@ -31,13 +31,13 @@ def _window(qtbot, *, speed: float = 4.0, profile=None) -> Dashboard:
         recorder_factory=dashboard_recorder_factory(profile),
     )
     qtbot.addWidget(window)
-    window.show()
+    show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
     return window
 
 
-def test_r_records_the_session_and_a_hold(qtbot) -> None:
-    window = _window(qtbot)
+def test_r_records_the_session_and_a_hold(qtbot, show_active) -> None:
+    window = _window(qtbot, show_active)
     qtbot.keyClick(window, Qt.Key.Key_R)
     assert window.recorder is not None
     start = window.acq.ring.index
@@ -59,9 +59,9 @@ def test_r_records_the_session_and_a_hold(qtbot) -> None:
     window.close()
 
 
-def test_p_switches_to_a_saved_profile_and_restarts_the_stream(qtbot) -> None:
+def test_p_switches_to_a_saved_profile_and_restarts_the_stream(qtbot, show_active) -> None:
     save_profile(dataclasses.replace(demo_profile(4), name="both sides, standard placement"))
-    window = _window(qtbot)
+    window = _window(qtbot, show_active)
     old = window.acq
     original = QInputDialog.getItem
     QInputDialog.getItem = staticmethod(lambda *a, **k: ("both sides, standard placement", True))  # type: ignore[method-assign]
@@ -76,8 +76,8 @@ def test_p_switches_to_a_saved_profile_and_restarts_the_stream(qtbot) -> None:
     window.close()
 
 
-def test_c_opens_the_wizard_on_the_live_stream_and_esc_cancels(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
-    window = _window(qtbot)
+def test_c_opens_the_wizard_on_the_live_stream_and_esc_cancels(qtbot, show_active, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = _window(qtbot, show_active)
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("placement A", True)))
     seen = {}
 
