@@ -41,7 +41,7 @@ PACKAGES: tuple[tuple[str, tuple[str, ...], str, tuple[str, ...]], ...] = (
     ("pyserial", ("pyserial",), "3.5", ()),
     ("PySide6", ("PySide6-Essentials", "PySide6"), "6.6", ("6.12.0",)),
     ("pyqtgraph", ("pyqtgraph",), "0.13.7", ()),
-    ("edfio", ("edfio",), "0.4.3", ()),
+    ("edfio", ("edfio",), "0.4.16", ()),
     ("platformdirs", ("platformdirs",), "4.0", ()),
     ("matplotlib", ("matplotlib",), "3.8", ()),
 )
