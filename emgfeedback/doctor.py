@@ -29,21 +29,24 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 APP = "emgfeedback"
 PYTHON_MIN = (3, 11)
 
-#: Runtime packages: (import name shown, distributions to ask for the version, minimum, excluded versions, note).
+#: Runtime packages: (name shown, distributions to ask for the version, PEP 440 specifier).
 #: Mirrors ``[project] dependencies`` in pyproject.toml (a test keeps the two in step).
-PACKAGES: tuple[tuple[str, tuple[str, ...], str, tuple[str, ...]], ...] = (
-    ("numpy", ("numpy",), "1.26", ()),
-    ("scipy", ("scipy",), "1.11", ()),
-    ("pyserial", ("pyserial",), "3.5", ()),
-    ("PySide6", ("PySide6-Essentials", "PySide6"), "6.6", ("6.12.0",)),
-    ("pyqtgraph", ("pyqtgraph",), "0.13.7", ()),
-    ("edfio", ("edfio",), "0.4.16", ()),
-    ("platformdirs", ("platformdirs",), "4.0", ()),
-    ("matplotlib", ("matplotlib",), "3.8", ()),
+PACKAGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("numpy", ("numpy",), ">=1.26"),
+    ("scipy", ("scipy",), ">=1.11"),
+    ("pyserial", ("pyserial",), ">=3.5"),
+    ("PySide6", ("PySide6-Essentials", "PySide6"), ">=6.6,!=6.12.0"),
+    ("pyqtgraph", ("pyqtgraph",), ">=0.13.7"),
+    ("edfio", ("edfio",), ">=0.4.16,<0.5"),
+    ("platformdirs", ("platformdirs",), ">=4.0"),
+    ("matplotlib", ("matplotlib",), ">=3.8"),
+    ("packaging", ("packaging",), ">=23.0"),
 )
 #: Why a version is excluded, said in the fix.
 EXCLUDED_WHY = {("PySide6", "6.12.0"): "6.12.0 crashes on Python 3.11 (it over-releases None after ~1000 painter calls)"}
@@ -340,17 +343,6 @@ def qt_complaint(stderr: str) -> str | None:
     return lines[-1] if lines else None
 
 
-def version_tuple(text: str) -> tuple[int, ...]:
-    """``6.11.3`` -> (6, 11, 3); pre-release tails are ignored (``2.0.0rc1`` -> (2, 0, 0))."""
-    parts = []
-    for piece in text.split("."):
-        m = re.match(r"\d+", piece)
-        if not m:
-            break
-        parts.append(int(m.group()))
-    return tuple(parts)
-
-
 def apt_fix(packages: Iterable[str]) -> str:
     """The apt command that installs ``packages``."""
     return "sudo apt install " + " ".join(dict.fromkeys(packages))
@@ -381,24 +373,42 @@ def check_python(system: System) -> list[Check]:
 
 
 def check_packages(system: System) -> list[Check]:
+    """Each runtime package installed, inside the range pyproject.toml asks for, and not an excluded release."""
     out = []
     exe = system.executable()
-    for name, dists, minimum, excluded in PACKAGES:
+    for name, dists, spec in PACKAGES:
         version = next((v for v in (system.version(d) for d in dists) if v), None)
-        requirement = f"{dists[0]}>={minimum}" + "".join(f",!={x}" for x in excluded)
+        requirement = f"{dists[0]}{spec}"
         if version is None:
             out.append(Check(name, Status.FAIL, "not installed", pip_fix(exe, requirement)))
-        elif version_tuple(version) < version_tuple(minimum):
-            out.append(Check(name, Status.FAIL, f"{version} is older than {minimum}", pip_fix(exe, requirement)))
-        elif version in excluded:
-            why = EXCLUDED_WHY.get((name, version), f"{version} is excluded")
-            fix = pip_fix(exe, requirement)
-            if name == "PySide6":
-                fix += f" 'PySide6-Addons>={minimum},!={version}'"
-            out.append(Check(name, Status.FAIL, why, fix))
-        else:
-            out.append(Check(name, Status.OK, f"{version} (needs >={minimum})"))
+            continue
+        problem = version_problem(version, spec)
+        if problem is None:
+            out.append(Check(name, Status.OK, f"{version} (needs {spec})"))
+            continue
+        why = EXCLUDED_WHY.get((name, version), problem)
+        fix = pip_fix(exe, requirement)
+        if name == "PySide6":
+            fix += f" 'PySide6-Addons{spec}'"
+        out.append(Check(name, Status.FAIL, why, fix))
     return out
+
+
+def version_problem(version: str, spec: str) -> str | None:
+    """Why ``version`` falls outside ``spec`` in plain words, or None when it fits."""
+    try:
+        v = Version(version)
+    except InvalidVersion:
+        return f"{version} is not a version number"
+    for s in SpecifierSet(spec):
+        if s.contains(v, prereleases=True):
+            continue
+        if s.operator == ">=":
+            return f"{version} is older than {s.version}"
+        if s.operator == "<":
+            return f"{version} is newer than this release of emgfeedback supports (needs <{s.version})"
+        return f"{version} is excluded"
+    return None
 
 
 def check_qt(system: System) -> list[Check]:

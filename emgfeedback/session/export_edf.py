@@ -178,7 +178,7 @@ def _header_and_annotation_records(edf: Edf, spr: int, n_records: int) -> tuple[
     fields += [getattr(s, "_" + name) for name, _ in EdfSignal._header_fields for s in signals]
     header = b"".join(fields)
     if len(header) != 256 * (len(signals) + 1):
-        raise ExportError(f"the installed edfio ({len(header)}-byte header) is not supported: install edfio 0.4.16 or a later 0.4")
+        raise ExportError(f"the installed edfio ({len(header)}-byte header) is not supported: install edfio 0.4.16-0.4.x")
     annot = np.asarray(signals[-1].digital).view(np.uint8).reshape(n_records, -1)
     return header, annot
 
