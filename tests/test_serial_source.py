@@ -98,6 +98,18 @@ def test_loop_frame_stream_with_a_drop(protocol: str) -> None:
     assert src.stats.gaps == [(300, 10)] and src.stats.lost == 10 and src.stats.frames == 590
 
 
+def test_loop_device_overruns_reach_the_source_stats() -> None:
+    x = _values(400, 3, seed=3)
+    late = np.zeros(400, dtype=bool)
+    late[[50, 51, 300]] = True
+    src = SerialSource("loop://", protocol="frame")
+    feed_loop(src, encode_info(INFO, seq=0, start=True) + encode_frames(0, x, late))
+    with src:
+        _, samples = joined(collect(src, 400))
+    np.testing.assert_array_equal(samples, x)
+    assert src.stats.overruns == 3 and src.stats.lost == 0
+
+
 @pytest.mark.parametrize("protocol", ["p2", "auto"])
 def test_loop_p2_stream(protocol: str) -> None:
     x = _values(400, 6, seed=1)
@@ -245,6 +257,23 @@ def test_reconnect_after_a_reboot_estimates_the_gap_from_wall_time(
     true_gap = round((new_first - old_last) * 1000.0) - 1
     print(f"reported gap {length}, true gap {true_gap}")
     assert abs(length - true_gap) <= 60, (length, true_gap)
+
+
+def test_reconnect_restarts_a_board_that_comes_back_stopped(device_factory: Callable[..., VirtualDevice], tmp_path: Path) -> None:
+    link = tmp_path / "board"
+    dev = device_factory("frame", scenario=COUNTER, fs=1000, channels=1, link=link)
+    with SerialSource(str(link)) as src:
+        chunks = collect(src, 200)
+        dev.unplug()
+        wait_for(lambda: not src.connected, 2.0, "the source to notice the lost port")
+        dev.halt()
+        dev.plug()
+        wait_for(lambda: src.connected, 2.0, "the reconnect")
+        wait_for(lambda: dev.streaming, 2.0, "the host to restart the stream")
+        chunks += collect(src, 300)  # fails unless samples flow again after the reconnect
+    index, _ = joined(chunks)
+    assert np.all(np.diff(index) > 0)
+    assert src.stats.reconnects == 1 and len(src.stats.gaps) == 1
 
 
 def test_read_never_blocks_longer_than_its_timeout_and_interrupt_wakes_it(

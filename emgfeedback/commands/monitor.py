@@ -115,7 +115,7 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
         "gaps": len(st.gaps),
         "overflow": getattr(source, "overflow", 0),
         "garbage_bytes": decoder.stats.garbage_bytes if decoder is not None else 0,
-        "device_overruns": decoder.stats.overruns if decoder is not None else 0,
+        "device_overruns": st.overruns,
         "per_channel": channels,
     }
 

@@ -242,6 +242,7 @@ class FrameDecoder:
         self._buf = b""
         self._last_seq: int | None = None
         self._last_index = -1
+        self.restarts = 0  # stream-start info frames seen: the device's counter began again at each
 
     @property
     def channels(self) -> int | None:
@@ -362,6 +363,7 @@ class FrameDecoder:
         if a[start + 4] & _FLAG_START:
             seq = int(a[start + 2]) | (int(a[start + 3]) << 8)
             self._last_seq = (seq - 1) & 0xFFFF
+            self.restarts += 1
         changed = self._channels is not None and info.channels != self._channels
         self._channels = info.channels
         self.info = info

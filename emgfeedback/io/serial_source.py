@@ -167,6 +167,7 @@ class SerialSource(Source):
         self._last_arrival = 0.0
         self._resync: float | None = None  # arrival time of the last data before a reconnect
         self._counter_continues = False  # the decoder (and so the device counter) spans the reconnect
+        self._restarts_before = 0  # the decoder's stream-start count when the port came back
         self._rejected_before = 0  # rejected counts of decoders replaced by reconnects
         self._cpu = 0.0
 
@@ -465,8 +466,9 @@ class SerialSource(Source):
                 self._counter_continues = False
             else:
                 self._counter_continues = True
-                if self.detected == "frame":
-                    self._write(new, CMD_INFO)
+                self._restarts_before = getattr(self._decoder, "restarts", 0)
+                if self.detected == "frame":  # a board reset by the reconnect boots streaming; one told to stop must restart
+                    self._write(new, CMD_INFO + CMD_START)
             self._connected.set()
             return new
         return None
@@ -476,6 +478,7 @@ class SerialSource(Source):
         dec = self._decoder
         if dec is not None:
             self.stats.rejected = self._rejected_before + dec.stats.rejected
+            self.stats.overruns = dec.stats.overruns
         n = len(frames)
         if n == 0:
             return
@@ -527,7 +530,8 @@ class SerialSource(Source):
         wall = max(round((arrival - self._resync) * fs) - n, 0)
         counted = natural - self._next
         modulo = COUNTER_MODULO.get(self.detected or "")
-        if modulo is not None and self._counter_continues:
+        restarted = getattr(self._decoder, "restarts", 0) != self._restarts_before
+        if modulo is not None and self._counter_continues and not restarted:  # a restarted counter says nothing of the gap
             candidate = counted + modulo * round((wall - counted) / modulo)
             tolerance = min(modulo // 4, max(0.25 * fs, 10.0))
             if candidate >= 0 and abs(candidate - wall) <= tolerance:

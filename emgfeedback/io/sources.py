@@ -39,6 +39,7 @@ class SourceStats:
     lost: int = 0
     rejected: int = 0
     reconnects: int = 0
+    overruns: int = 0  # frames the device itself flagged as late (its ADC chain overran the sample period)
     gaps: list[tuple[int, int]] = field(default_factory=list)  # (start index, length in samples)
 
 

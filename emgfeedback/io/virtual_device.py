@@ -148,6 +148,15 @@ class VirtualDevice:
             with contextlib.suppress(OSError):
                 os.close(master)
 
+    def halt(self) -> None:
+        """Stop streaming as if the host had sent the stop command (a board that comes back silent)."""
+        with self._lock:
+            self._command("X", b"")
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
+
     def __enter__(self) -> VirtualDevice:
         self.start()
         return self

@@ -294,7 +294,10 @@ class Dashboard(QMainWindow):
         if info is None:
             return
         dot = " \u00b7 "
-        self.status_rate.setText(f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}")
+        overruns = f"{dot}device overruns {stats.overruns}" if stats.overruns else ""
+        self.status_rate.setText(
+            f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}{overruns}"
+        )
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
         if report is not None and self.acq.engine is not None:
