@@ -84,3 +84,18 @@ def test_without_display_or_screenshot_it_says_so_in_one_line(command: list[str]
     proc = run_command(command, emg_home)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("emgfeedback: error: no display found")
+
+
+def test_live_record_flag_records_from_the_start(tmp_path: Path, emg_home: Path) -> None:
+    from emgfeedback.session.store import SessionStore
+
+    proc = run_command(
+        ["live", "--source", "simulated", "--record", "--screenshot", str(tmp_path / "r.png"), "--quit-after", "3"], emg_home
+    )
+    assert proc.returncode == 0, proc.stderr
+    store = SessionStore(create=False)
+    try:
+        (session,) = store.sessions()
+        assert session.samples >= 1000  # about 3 s at 1 kHz, recorded without pressing R
+    finally:
+        store.close()

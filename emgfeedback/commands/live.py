@@ -94,6 +94,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
         quit_after=args.quit_after,
         recorder_factory=recorder,
         fullscreen=args.fullscreen,
+        record=args.record,
     )
 
 
