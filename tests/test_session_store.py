@@ -192,6 +192,24 @@ def test_overclench_episodes_across_blocks() -> None:
     assert (last["muscle"], last["start_index"], last["stop_index"], last["open_at_end"]) == ("b", 4, 5, True)
 
 
+@pytest.mark.parametrize("split", [1, 11, 12, 13, 21, 29])
+def test_overclench_episode_starts_when_the_level_crossed_not_after_the_dwell(split: int) -> None:
+    from emgfeedback.config import Band
+    from emgfeedback.feedback import BandClassifier
+
+    fs = 100.0
+    band = Band(dwell_ms=30.0)  # 3 samples
+    level = np.full(30, 40.0)
+    level[10:20] = 60.0
+    level[10] = 80.0  # the peak is the first sample over the band, before the state turns OVER
+    states = BandClassifier([band], fs).update(level[:, None])
+    assert np.flatnonzero(states[:, 0] == State.OVER).tolist() == list(range(12, 22))  # the dwell delays the state
+    tr = EpisodeTracker(["glute_max_left"], fs, [3])
+    done = tr.update(0, level[:split, None], states[:split])
+    done += tr.update(split, level[split:, None], states[split:])
+    assert [(d["start_index"], d["stop_index"], d["peak_pct_mvc"], d["duration_s"]) for d in done] == [(10, 20, 80.0, 0.1)]
+
+
 # --- status ---------------------------------------------------------------------------------------
 
 

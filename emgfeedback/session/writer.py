@@ -50,15 +50,27 @@ class _Episode:
 
 @dataclass
 class EpisodeTracker:
-    """Over-clench episodes per muscle (runs of :attr:`State.OVER`), across blocks."""
+    """Over-clench episodes per muscle (runs of :attr:`State.OVER`), across blocks.
+
+    The state turns OVER only after the classifier's dwell, so each episode is moved back by
+    ``dwell - 1`` samples to when the level actually crossed, and its peak includes those samples.
+    """
 
     names: Sequence[str]
     fs: float
+    dwell: Sequence[int] | None = None  # per-muscle dwell in samples (1: no delay)
     open: dict[int, _Episode] = field(default_factory=dict)
+    _tail: np.ndarray | None = None  # the last max(dwell) - 1 rows of %MVC, for onsets in the previous block
 
     def update(self, start: int, percent: np.ndarray, states: np.ndarray) -> list[dict[str, Any]]:
         """Episodes that ended in this block, as event data."""
         over = states == State.OVER
+        lag = np.maximum(np.asarray(self.dwell if self.dwell is not None else [1] * states.shape[1]) - 1, 0)
+        tail = self._tail if self._tail is not None else np.empty((0, states.shape[1]))
+        ext = np.concatenate([tail, percent]) if lag.any() else percent
+        t = ext.shape[0] - percent.shape[0]  # rows of ext before this block
+        keep = int(lag.max(initial=0))
+        self._tail = ext[max(ext.shape[0] - keep, 0) :] if keep else None
         if not self.open and not over.any():
             return []
         done: list[dict[str, Any]] = []
@@ -68,29 +80,32 @@ class EpisodeTracker:
             was = c in self.open
             if not was and not col.any():
                 continue
+            d = int(lag[c])
             edges = np.flatnonzero(np.diff(np.concatenate([[was], col, [False]]).astype(np.int8)))
             # edges alternate start, stop (stop at n means "still open")
             bounds = edges.tolist()
             if was:
                 bounds = [None, *bounds]
             for a, b in zip(bounds[0::2], bounds[1::2], strict=True):
-                seg = percent[(a or 0) : b, c]
+                onset = 0 if a is None else max(a + t - d, 0)  # in ext rows
+                seg = ext[onset : b + t, c]
                 peak = float(np.nanmax(seg)) if seg.size and np.isfinite(seg).any() else float("nan")
                 if a is None:
                     ep = self.open.pop(c)
                     ep.peak = max(ep.peak, peak) if np.isfinite(peak) else ep.peak
                 else:
-                    ep = _Episode(start + a, peak)
+                    ep = _Episode(start - t + onset, peak)
                 if b >= n:
                     self.open[c] = ep
                 else:
-                    done.append(self._data(c, ep, start + b))
+                    done.append(self._data(c, ep, max(start + b - d, ep.start + 1)))
         return done
 
     def close_all(self, stop: int) -> list[dict[str, Any]]:
-        """Close the episodes still running at the end of the recording."""
+        """Close the episodes still running at ``stop`` (the end of the recording or a gap)."""
         out = [self._data(c, ep, stop, open_at_end=True) for c, ep in sorted(self.open.items())]
         self.open.clear()
+        self._tail = None  # an onset never reaches back across a gap
         return out
 
     def _data(self, c: int, ep: _Episode, stop: int, open_at_end: bool = False) -> dict[str, Any]:
@@ -155,7 +170,9 @@ class SessionWriter:
         self._buf_len = 0
         self._rows: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
-        self._episodes = EpisodeTracker(self.muscles, self.fs)
+        bands = (meta or {}).get("bands") or {}
+        dwell = [max(round(float((bands.get(m) or {}).get("dwell_ms", 0.0)) * self.fs / 1000.0), 1) for m in self.muscles]
+        self._episodes = EpisodeTracker(self.muscles, self.fs, dwell)
         self._open_hold: int | None = None
         self.holds = 0
         self._last_commit = time.monotonic()
