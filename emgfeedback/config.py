@@ -136,7 +136,7 @@ class FilterSpec:
         """The effective band-pass upper edge in Hz."""
         if self.band_high_hz is not None:
             return float(self.band_high_hz)
-        return min(450.0, MAX_EDGE_FRACTION * self.fs * 0.999)
+        return min(450.0, MAX_EDGE_FRACTION * self.fs)
 
     @property
     def window_samples(self) -> int:

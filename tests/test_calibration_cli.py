@@ -222,7 +222,7 @@ def reference_mvc_and_noise(path: Path, columns: list[int], fs: float, mains: fl
     x = data - data[0]
     sos = np.vstack(
         [
-            signal.butter(4, [20.0, min(450.0, 0.45 * fs * 0.999)], btype="bandpass", fs=fs, output="sos"),
+            signal.butter(4, [20.0, min(450.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos"),
             signal.tf2sos(*signal.iirnotch(mains, 30.0, fs=fs)),
         ]
     )

@@ -112,7 +112,8 @@ def test_invalid_settings_give_one_line_errors(kwargs: dict, phrase: str) -> Non
 
 
 def test_default_band_edge_follows_sample_rate() -> None:
-    assert FilterSpec(fs=500).band_high < 0.45 * 500
+    assert FilterSpec(fs=500).band_high == 0.45 * 500
+    assert FilterSpec(fs=1000).band_high == 450.0  # the documented default: --band-high 450 means the same chain
     assert FilterSpec(fs=2000).band_high == 450.0
     assert FilterSpec().envelope_delay_ms == pytest.approx(74.5)
 
