@@ -8,10 +8,13 @@ non-zero without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from emgfeedback import __version__, commands
 from emgfeedback.errors import EXPECTED_ERRORS
@@ -24,16 +27,23 @@ EPILOG = """examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line naming the fix, like every other error (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}: see '{self.prog} --help'\n")
+
+
+def build_parser() -> Parser:
     """The top-level parser with every command module's sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="emgfeedback",
         description="Surface-EMG biofeedback for backbends: keep the high hamstring and glute max at 30-50 %MVC.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"emgfeedback {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if mod.name.startswith("_"):
             continue
@@ -56,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("emgfeedback: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # piped into `head`: stop quietly; send what is still buffered nowhere, not to a closed pipe
+        with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor (captured) has nothing left
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

@@ -8,10 +8,15 @@ it as is.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 DEFAULT_FS = 1000.0
+#: Highest sample rate accepted: far above any sEMG front end (a typo like 1e6 would exhaust memory).
+MAX_FS = 100_000.0
+#: Longest RMS window: far above any envelope used for feedback (sEMG windows are 50-500 ms).
+MAX_WINDOW_MS = 10_000.0
 #: The band-pass upper edge stays below this fraction of the sample rate.
 MAX_EDGE_FRACTION = 0.45
 
@@ -37,6 +42,24 @@ class Mains(enum.StrEnum):
     @property
     def hz(self) -> float | None:
         return None if self is Mains.OFF else float(self.value)
+
+
+def check_fs(fs: float) -> None:
+    """Refuse a sample rate that is not finite, not positive or beyond any sEMG front end."""
+    if not math.isfinite(fs):
+        raise SettingsError(f"sample rate {fs:g} Hz is not a finite number: give the rate with --fs, e.g. --fs 1000")
+    if not fs > 0:
+        raise SettingsError(f"sample rate {fs:g} Hz is not positive: give the rate with --fs")
+    if fs > MAX_FS:
+        raise SettingsError(
+            f"sample rate {fs:g} Hz is above {MAX_FS:g} Hz, far beyond any sEMG front end: give the board's real rate with --fs"
+        )
+
+
+def _check_finite(value: float, what: str, fix: str) -> None:
+    """Refuse NaN and infinity in a setting; ``what`` names it with its unit, e.g. "RMS window (ms)"."""
+    if not math.isfinite(value):
+        raise SettingsError(f"{what} is {value:g}, not a finite number: {fix}")
 
 
 def parse_mains(text: str | int | float | None) -> Mains:
@@ -65,8 +88,7 @@ class StreamInfo:
     firmware: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.fs > 0:
-            raise SettingsError(f"sample rate {self.fs} Hz is not positive: give the rate with --fs")
+        check_fs(self.fs)
         if not 1 <= self.channels <= 16:
             raise SettingsError(f"{self.channels} channels is out of range: use 1 to 16")
         if self.channel_names and len(self.channel_names) != self.channels:
@@ -103,9 +125,15 @@ class FilterSpec:
         object.__setattr__(self, "mains", parse_mains(self.mains) if not isinstance(self.mains, Mains) else self.mains)
         object.__setattr__(self, "input_mode", InputMode(self.input_mode))
         fs = self.fs
-        if not fs > 0:
-            raise SettingsError(f"sample rate {fs} Hz is not positive: give the rate with --fs")
+        check_fs(fs)
         nyquist = fs / 2
+        _check_finite(self.window_ms, "RMS window (ms)", "use e.g. --window-ms 150")
+        if self.window_ms > MAX_WINDOW_MS:
+            raise SettingsError(f"RMS window {self.window_ms:g} ms is too long: use at most {MAX_WINDOW_MS:g} ms, e.g. 150")
+        _check_finite(self.band_low_hz, "band lower edge (Hz)", "use e.g. --band-low 20")
+        if self.band_high_hz is not None:
+            _check_finite(self.band_high_hz, "band upper edge (Hz)", "use e.g. --band-high 450")
+        _check_finite(self.notch_q, "notch Q", "use a Q such as 30")
         if self.window_samples < 2:
             raise SettingsError(
                 f"RMS window {self.window_ms} ms is under 2 samples at {fs:g} Hz: use a window of at least {2000 / fs:g} ms"
@@ -209,8 +237,8 @@ class Band:
                 f"hysteresis {self.hysteresis:g} %MVC is too wide for the band {self.low:g}-{self.high:g}: "
                 "use less than half its width"
             )
-        if self.dwell_ms < 0:
-            raise SettingsError(f"dwell {self.dwell_ms:g} ms is negative: use 0 or more")
+        if not math.isfinite(self.dwell_ms) or self.dwell_ms < 0:
+            raise SettingsError(f"dwell {self.dwell_ms:g} ms is negative or not finite: use 0 or more")
 
 
 def parse_band(text: str) -> Band:

@@ -100,6 +100,8 @@ def test_a_person_who_never_pushes_is_reported_not_saved(capsys: pytest.CaptureF
     assert code == 2
     assert captured.out.count("too weak") >= 2
     assert "repeating it automatically" in captured.out and "skipping it" in captured.out
+    assert "nan" not in captured.out
+    assert "Glute max, left (channel 0): no usable trial (noise " in captured.out and "): repeat its trials" in captured.out
     assert captured.err.startswith("emgfeedback: error: calibration not saved:") and captured.err.count("\n") == 1
     assert not (emg_home / "profiles" / "lazy.json").exists()
 
@@ -139,6 +141,52 @@ def test_cli_errors_are_one_line(argv: list[str], message: str, capsys: pytest.C
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--trials", "0"], "--trials 0 is out of range: use 1 to 10"),
+        (["--trials", "11"], "--trials 11 is out of range: use 1 to 10"),
+        (["--rest-between", "1"], "--rest-between 1 is shorter than the 3 s countdown that runs inside it: use --rest-between 3"),
+        (["--rest-between", "0.5"], "--rest-between 0.5 is out of range: use 1 to 600 seconds"),
+        (["--rest-between", "nan"], "--rest-between nan is out of range"),
+        (["--muscles", "glute_max_left=7"], "glute_max_left is mapped to channel 7 but the simulated sensor has channels 0-3"),
+        (["--name", ""], "the profile name is empty"),
+        (["--name", "   "], "the profile name is empty"),
+    ],
+)
+def test_bad_flags_are_named_before_anything_runs(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], emg_home: Path
+) -> None:
+    code = main(["calibrate", "--source", "simulated", "--name", "p1", "--fast", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("emgfeedback: error: ") and message in err and err.count("\n") == 1, err
+    assert ".toml" not in err and "simulated channels" not in err  # the flag is blamed, not a protocol file
+    assert out == ""  # refused up front: no plan printed, nothing measured
+    assert not (emg_home / "profiles").exists() or not list((emg_home / "profiles").iterdir())
+
+
+def test_from_recording_refuses_an_empty_name_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["calibrate", "--from-recording", str(tmp_path / "missing.txt"), "--name", "", "--muscles", "hamstring_left"])
+    assert code == 2 and "the profile name is empty" in capsys.readouterr().err
+
+
+def test_from_recording_warns_about_a_name_that_is_not_a_known_muscle(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--from-recording", str(shared_data / UCI), "--fs", "1000", "--columns", "1,3", "--mains", "60"]
+    code = main(["calibrate", *argv, "--muscles", "hamstring_left,quad", "--name", "custom"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err == (
+        "warning: quad is not a known muscle (known: glute_max_left, hamstring_left, glute_max_right, hamstring_right): "
+        "the profile keeps that name\n"
+    )
+    assert load_profile("custom").muscles == {"hamstring_left": 0, "quad": 1}
+    assert main(["calibrate", *argv, "--muscles", "hamstring_left,hamstring_right", "--name", "known"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_replay_channels_need_a_muscle_map(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -306,7 +354,9 @@ def test_from_recording_profile_is_usable_on_a_replay_of_the_same_file(shared_da
     ("extra", "message"),
     [
         (["--columns", "1,3"], "name the muscle of each column with --muscles"),
-        (["--columns", "1,3", "--muscles", "hamstring_left"], "1 distinct muscle names for 2 columns"),
+        (["--columns", "1,3", "--muscles", "hamstring_left"], "--muscles names 1 muscle(s) for 2 columns"),
+        (["--columns", "1,3", "--muscles", "hamstring_left,hamstring_left"], "muscle hamstring_left is named twice"),
+        (["--columns", "1,3"], "e.g. --muscles hamstring_left,hamstring_right"),
         (["--columns", "1,9", "--muscles", "a,b"], "column 9 does not exist"),
         (["--columns", "1", "--muscles", "hamstring_left=1"], "one name per column"),
         (["--columns", "1", "--muscles", "hamstring_left", "--rest-seconds", "60"], "too short for a 60 s rest stretch"),

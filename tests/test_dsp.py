@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emgfeedback.config import Band, FilterSpec, InputMode, Mains, SettingsError, parse_band, parse_mains
+from emgfeedback.config import Band, FilterSpec, InputMode, Mains, SettingsError, StreamInfo, parse_band, parse_mains
 from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.dsp.envelope import MovingRMS
 
@@ -102,6 +102,16 @@ def test_normalizer_formula_and_inverse() -> None:
         ({"band_low_hz": 300, "band_high_hz": 200}, "not below the upper edge"),
         ({"fs": -5}, "not positive"),
         ({"mains": "55"}, "use 50, 60 or off"),
+        ({"fs": 0}, "sample rate 0 Hz is not positive"),
+        ({"fs": float("inf")}, "not a finite number"),
+        ({"fs": float("nan")}, "not a finite number"),
+        ({"fs": 1e12}, "far beyond any sEMG front end"),
+        ({"window_ms": float("inf")}, "RMS window (ms) is inf, not a finite number"),
+        ({"window_ms": float("nan")}, "RMS window (ms) is nan, not a finite number"),
+        ({"window_ms": 1e9}, "is too long"),
+        ({"band_low_hz": float("nan")}, "band lower edge (Hz) is nan"),
+        ({"band_high_hz": float("inf")}, "band upper edge (Hz) is inf"),
+        ({"notch_q": float("inf")}, "notch Q is inf"),
     ],
 )
 def test_invalid_settings_give_one_line_errors(kwargs: dict, phrase: str) -> None:
@@ -134,3 +144,14 @@ def test_profile_spec_round_trip_and_differences() -> None:
     assert any(d.startswith("fs") for d in diffs) and any(d.startswith("window_ms") for d in diffs)
     with pytest.raises(SettingsError, match="unknown filter settings"):
         FilterSpec.from_dict({"fs": 1000, "bogus": 1})
+
+
+@pytest.mark.parametrize("fs", [0.0, -1.0, float("inf"), float("nan"), 1e12])
+def test_stream_info_refuses_impossible_rates(fs: float) -> None:
+    with pytest.raises(SettingsError, match="sample rate"):
+        StreamInfo(fs=fs, channels=1)
+
+
+def test_dwell_must_be_finite() -> None:
+    with pytest.raises(SettingsError, match="dwell"):
+        Band(dwell_ms=float("nan"))

@@ -253,3 +253,37 @@ def test_record_with_a_saved_profile(capsys: pytest.CaptureFixture[str], emg_hom
         assert all(np.isfinite(p).all() for p in pct)
     code, _, err = run_cli(capsys, "record", "--source", "simulated", "--profile", "nobody", "--seconds", "1")
     assert code == 2 and "no profile named 'nobody'" in one_line_error(err)
+
+
+def test_filter_flags_are_compared_with_the_profile_only_when_given(
+    capsys: pytest.CaptureFixture[str], emg_home: Path, shared_data: Path
+) -> None:
+    data = shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
+    columns = ["--fs", "1000", "--columns", "1,3"]
+    code, _, err = run_cli(
+        capsys, "calibrate", "--from-recording", str(data), *columns, "--muscles", "hamstring_left,hamstring_right",
+        "--name", "from lab", "--mains", "60",
+    )  # fmt: skip
+    assert code == 0, err
+    record = ["record", "--source", f"replay:{data}", *columns, "--profile", "from lab", "--status-every", "0"]
+
+    # a flag that contradicts the profile is refused before the source opens: nothing is recorded
+    for command in (record, ["live", "--source", f"replay:{data}", *columns, "--profile", "from lab", "--quit-after", "1"]):
+        code, _, err = run_cli(capsys, *command, "--mains", "50")
+        assert code == 2
+        assert one_line_error(err) == (
+            "emgfeedback: error: profile 'from lab' does not match this setup (mains 50, profile 60): "
+            "calibrate again with these settings, or use matching settings (--mains 60)"
+        )
+    assert not store_path(emg_home).exists()
+
+    # one flag given (equal to the profile's) keeps every other setting of the profile, mains 60 included
+    code, _, err = run_cli(capsys, *record, "--band-high", "450", "--mains", "60", "--seconds", "0.3")
+    assert code == 0, err
+    with SessionStore(store_path(emg_home)) as store:
+        (info,) = store.sessions()
+        assert info.meta["filters"]["mains"] == "60" and info.meta["filters"]["band_high_hz"] == 450.0
+
+    code, _, err = run_cli(capsys, *record, "--window-ms", "100", "--seconds", "0.3")
+    assert code == 2
+    assert "(window_ms 100.0, profile 150.0)" in one_line_error(err) and "mains" not in err

@@ -140,12 +140,7 @@ class Profile:
         if not math.isclose(info.fs, self.fs, rel_tol=1e-6):
             diffs.append(f"sample rate {info.fs:g} Hz, profile {self.fs:g} Hz")
             fixes.append(f"--fs {self.fs:g}")
-        mine, now = self.filters.to_dict(), spec.to_dict()
-        for key, value in mine.items():
-            if key == "fs" or _same(value, now[key]):
-                continue
-            diffs.append(f"{key} {now[key]}, profile {value}")
-            fixes.append(_flag(key, value))
+        self._filter_differences(spec, diffs, fixes)
         need = max(r.channel for r in self.references) + 1
         if info.channels < need:
             worst = max(self.references, key=lambda r: r.channel)
@@ -157,6 +152,24 @@ class Profile:
         if scale != "unchecked" and not _same_scale(scale, self.scale):
             diffs.append(f"the chain scales samples by {scale}, the profile by {self.scale}")
             fixes.append("the profile's scale (Profile.scale)")
+        self._refuse(diffs, fixes)
+
+    def check_filters(self, spec: FilterSpec) -> None:
+        """Refuse a chain whose filter settings (not its rate) differ: lets a command fail before the device opens."""
+        diffs: list[str] = []
+        fixes: list[str] = []
+        self._filter_differences(spec, diffs, fixes)
+        self._refuse(diffs, fixes)
+
+    def _filter_differences(self, spec: FilterSpec, diffs: list[str], fixes: list[str]) -> None:
+        mine, now = self.filters.to_dict(), spec.to_dict()
+        for key, value in mine.items():
+            if key == "fs" or _same(value, now[key]):
+                continue
+            diffs.append(f"{key} {now[key]}, profile {value}")
+            fixes.append(_flag(key, value))
+
+    def _refuse(self, diffs: list[str], fixes: list[str]) -> None:
         if diffs:
             raise ProfileError(
                 f"profile {self.name!r} does not match this setup ({'; '.join(diffs)}): calibrate again with these settings, "
@@ -194,7 +207,7 @@ class Profile:
             for m in sorted(result.muscles, key=lambda m: m.channel)
         )
         profile = cls(
-            name=_check_name(name),
+            name=check_name(name),
             references=refs,
             filters=canonical(spec),
             channels=info.channels,
@@ -273,7 +286,8 @@ def _flag(key: str, value: Any) -> str:
     return f"{key} {value}"
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
+    """The name tidied (single spaces); refuses an empty or overlong one."""
     name = " ".join(str(name).split())
     if not name:
         raise ProfileError("the profile name is empty: give a name such as 'both sides, standard placement'")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
+from typing import Any
 
-from emgfeedback.config import FilterSpec, parse_mains
+from emgfeedback.config import FilterSpec, InputMode, Mains, SettingsError, parse_mains
 from emgfeedback.errors import CliError
 from emgfeedback.io.files import parse_columns
 from emgfeedback.io.spec import SourceOptions, describe_spec
@@ -36,6 +38,33 @@ def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, d
     parser.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to use from a replayed file")
 
 
+def positive(fix: str) -> Callable[[str], float]:
+    """An argparse type for a finite number above zero; ``fix`` says what to give instead."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number: {fix}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text} is not a positive number: {fix}")
+        return value
+
+    return convert
+
+
+#: The --seconds type of ``record`` and ``monitor``: a finite duration above zero.
+SECONDS = positive("give a duration in seconds, e.g. 60")
+
+
+def mains_flag(text: str) -> Mains:
+    """An argparse type for --mains: 50, 60 or off (the same rule as a profile's setting)."""
+    try:
+        return parse_mains(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def source_options(args: argparse.Namespace, *, realtime: bool = True) -> SourceOptions:
     """SourceOptions from the flags :func:`add_source_args` added."""
     return SourceOptions(
@@ -48,37 +77,55 @@ def source_options(args: argparse.Namespace, *, realtime: bool = True) -> Source
     )
 
 
-def add_filter_args(parser: argparse.ArgumentParser) -> None:
-    """Flags for the filter chain."""
-    parser.add_argument("--mains", default="50", help="mains notch: 50, 60 or off (default 50)")
-    parser.add_argument("--notch-harmonics", action="store_true", help="also notch the mains harmonics")
+def add_filter_args(parser: argparse.ArgumentParser, *, from_profile: bool = False) -> None:
+    """Flags for the filter chain; each defaults to None so "given" means typed, and a profile's setting stands otherwise."""
+    dflt = "the profile's, else " if from_profile else ""
+    same = " (default: the profile's)" if from_profile else ""
+    parser.add_argument("--mains", type=mains_flag, default=None, help=f"mains notch: 50, 60 or off (default {dflt}50)")
+    parser.add_argument("--notch-harmonics", action="store_true", default=None, help=f"also notch the mains harmonics{same}")
     parser.add_argument(
         "--window-ms",
         type=float,
-        default=150.0,
+        default=None,
         metavar="MS",
-        help="RMS envelope window in ms (default 150; shorter = faster cues, noisier)",
+        help=f"RMS envelope window in ms (default {dflt}150; shorter = faster cues, noisier)",
     )
-    parser.add_argument("--band-low", type=float, default=20.0, metavar="HZ", help="band-pass lower edge (default 20)")
+    parser.add_argument("--band-low", type=float, default=None, metavar="HZ", help=f"band-pass lower edge (default {dflt}20)")
     parser.add_argument(
-        "--band-high", type=float, default=None, metavar="HZ", help="band-pass upper edge (default min(450, 0.45 fs))"
+        "--band-high", type=float, default=None, metavar="HZ", help=f"band-pass upper edge (default {dflt}min(450, 0.45 fs))"
     )
     parser.add_argument(
-        "--pre-rectified", action="store_true", help="the sensor outputs an envelope (MyoWare ENV): smooth only, no band-pass"
+        "--pre-rectified",
+        action="store_true",
+        default=None,
+        help=f"the sensor outputs an envelope (MyoWare ENV): smooth only, no band-pass{same}",
     )
+
+
+#: Filter flag (argparse dest) -> the FilterSpec field it sets.
+FILTER_FLAGS = {
+    "mains": "mains",
+    "notch_harmonics": "notch_harmonics",
+    "window_ms": "window_ms",
+    "band_low": "band_low_hz",
+    "band_high": "band_high_hz",
+    "pre_rectified": "input_mode",
+}
+
+
+def given_filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The FilterSpec fields set by filter flags actually given; a flag left out is absent."""
+    out: dict[str, Any] = {}
+    for flag, key in FILTER_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[key] = InputMode.PRE_RECTIFIED if key == "input_mode" else value
+    return out
 
 
 def filter_spec(args: argparse.Namespace, fs: float) -> FilterSpec:
-    """The FilterSpec the flags of :func:`add_filter_args` describe, at rate ``fs``."""
-    return FilterSpec(
-        fs=fs,
-        band_low_hz=args.band_low,
-        band_high_hz=args.band_high,
-        mains=parse_mains(args.mains),
-        notch_harmonics=args.notch_harmonics,
-        window_ms=args.window_ms,
-        input_mode="pre-rectified" if args.pre_rectified else "raw",
-    )
+    """The FilterSpec the flags of :func:`add_filter_args` describe at rate ``fs`` (defaults for flags not given)."""
+    return FilterSpec(fs=fs, **given_filters(args))
 
 
 def load_profile_by_name(name: str) -> ProfileLike:
@@ -90,19 +137,24 @@ def load_profile_by_name(name: str) -> ProfileLike:
     return load_profile(name)
 
 
-def _filter_flags_given(args: argparse.Namespace) -> bool:
-    """Whether any filter flag differs from its default."""
-    defaults = argparse.ArgumentParser()
-    add_filter_args(defaults)
-    return any(getattr(args, k) != v for k, v in vars(defaults.parse_args([])).items())
-
-
 def chain_for(args: argparse.Namespace, profile: ProfileLike | None) -> Callable[[float], FilterSpec]:
-    """The filter chain: the profile's own (so %MVC means what the calibration measured) unless flags are given."""
+    """The filter chain: the profile's own (so %MVC means what the calibration measured), with the given flags on top.
+
+    A given flag that differs from the profile makes the profile refuse the chain when the source opens.
+    """
     spec = getattr(profile, "filters", None)
-    if isinstance(spec, FilterSpec) and not _filter_flags_given(args):
-        return lambda fs: spec.with_(fs=fs)
-    return lambda fs: filter_spec(args, fs)
+    if not isinstance(spec, FilterSpec):
+        return lambda fs: filter_spec(args, fs)
+    given = given_filters(args)
+    return lambda fs: spec.with_(fs=fs, **given)
+
+
+def check_filter_flags(args: argparse.Namespace, profile: ProfileLike | None) -> None:
+    """Refuse now, before a device opens, filter flags that contradict the profile (only the flags given are compared)."""
+    spec = getattr(profile, "filters", None)
+    check = getattr(profile, "check_filters", None)
+    if isinstance(spec, FilterSpec) and callable(check):
+        check(chain_for(args, profile)(spec.fs))
 
 
 def default_profile(spec: str, channels: int | None) -> ProfileLike | None:

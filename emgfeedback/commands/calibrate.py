@@ -17,8 +17,11 @@ from typing import TextIO
 
 from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
 from emgfeedback.errors import CliError
+from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
 SIM_REST_BETWEEN_S = 5.0
+#: Distinct muscle names suggested for the columns of a recording, in order.
+SUGGESTED_MUSCLES = ("hamstring_left", "hamstring_right", "glute_max_left", "glute_max_right")
 #: Give up when the source delivers nothing for this long (a sensor that does not stream).
 NO_DATA_S = 5.0
 STREAM_FORMATS = ("auto", "frame", "text", "p2")
@@ -97,6 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_flags(args)  # before any file is read or source opened, and naming the flag, not a protocol file
     if args.from_recording:
         return _from_recording(args)
     if not args.source:
@@ -105,6 +109,36 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --- shared ------------------------------------------------------------------------------------------
+def _check_flags(args: argparse.Namespace) -> None:
+    """Refuse a bad --name, --trials, --rest-between or --max-attempts up front, naming the flag."""
+    from emgfeedback.calibration.profile import check_name
+    from emgfeedback.calibration.protocol import TIMING_LIMITS
+
+    check_name(args.name)
+    if args.trials is not None:
+        low, high = TIMING_LIMITS["trials"]
+        if not low <= args.trials <= high:
+            raise CliError(f"--trials {args.trials} is out of range: use {low:g} to {high:g}")
+    if args.rest_between is not None:
+        low, high = TIMING_LIMITS["rest_between_s"]
+        if not low <= args.rest_between <= high:  # also NaN
+            raise CliError(f"--rest-between {args.rest_between:g} is out of range: use {low:g} to {high:g} seconds")
+    if args.max_attempts < 1:
+        raise CliError(f"--max-attempts {args.max_attempts} is below 1: use 1 or more")
+
+
+def _check_rest_between(rest_between: float | None, protocols: dict) -> None:
+    """The rest between trials holds the next countdown: refuse one shorter than a protocol's countdown."""
+    if rest_between is None or not protocols:
+        return
+    countdown = max(p.timing.countdown_s for p in protocols.values())
+    if rest_between < countdown:
+        raise CliError(
+            f"--rest-between {rest_between:g} is shorter than the {countdown:g} s countdown that runs inside it: "
+            f"use --rest-between {countdown:g} or more"
+        )
+
+
 def _protocols(args: argparse.Namespace) -> dict:
     from emgfeedback.calibration.protocol import available_protocols
 
@@ -131,6 +165,10 @@ def _summary(result: object, units: str, out: TextIO) -> None:
 
     assert isinstance(result, CalibrationResult)
     for m in result.muscles:
+        if not math.isfinite(m.mvc):
+            noise = f"noise {m.noise:.3g} {units}" if math.isfinite(m.noise) else "no rest measured"
+            print(f"  {m.label} (channel {m.channel}): no usable trial ({noise}): repeat its trials", file=out)
+            continue
         ratio = m.mvc / m.noise if m.noise > 0 else math.inf
         trials = ", ".join(f"{p:.4g}" for p in m.peaks)
         spread = f", spread {100 * m.spread:.0f} %" if len(m.peaks) > 1 else ""
@@ -166,24 +204,10 @@ def _from_recording(args: argparse.Namespace) -> int:
     out = sys.stdout
     columns = parse_columns(args.columns)
     rec = load_recording(args.from_recording).select(columns)
-    fs = args.fs or rec.fs
-    if not fs:
+    fs = args.fs if args.fs is not None else rec.fs
+    if fs is None:
         raise CliError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
-    if not args.muscles:
-        raise CliError(
-            f"name the muscle of each column with --muscles, e.g. --muscles {','.join(['hamstring_left'] * rec.channels)}"
-        )
-    names = [n.strip() for n in args.muscles.split(",") if n.strip()]
-    if any("=" in n for n in names):
-        raise CliError(
-            "with --from-recording, --muscles takes one name per column (choose columns with --columns): "
-            "e.g. --columns 1,3 --muscles hamstring_left,hamstring_right"
-        )
-    if len(names) != rec.channels or len(set(names)) != len(names):
-        raise CliError(
-            f"{len(names)} distinct muscle names for {rec.channels} columns ({', '.join(rec.names)}): "
-            "give one name per column, or pick columns with --columns"
-        )
+    names = _column_muscles(args.muscles, rec.channels, rec.names)
     spec = filter_spec(args, fs)
     result = calibrate_recording(rec.data, names, spec, rest_s=args.rest_seconds)
     units = rec.units[0] if len(set(rec.units)) == 1 else "mixed"
@@ -201,6 +225,37 @@ def _from_recording(args: argparse.Namespace) -> int:
         return Profile.from_result(args.name, result, spec, info, units=units, source=f"recording:{rec.path.name} columns {cols}")
 
     return _finish(args, result, make, units, out)
+
+
+def _column_muscles(text: str | None, columns: int, column_names: tuple[str, ...]) -> list[str]:
+    """One distinct muscle name per column from --muscles; warns (stderr) about names that are not known muscles."""
+    if not text:
+        fits = columns <= len(SUGGESTED_MUSCLES)
+        example = ("" if fits else "--columns 1,3 ") + f"--muscles {','.join(SUGGESTED_MUSCLES[: columns if fits else 2])}"
+        raise CliError(f"name the muscle of each column with --muscles (one distinct name per column), e.g. {example}")
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if any("=" in n for n in names):
+        raise CliError(
+            "with --from-recording, --muscles takes one name per column (choose columns with --columns): "
+            "e.g. --columns 1,3 --muscles hamstring_left,hamstring_right"
+        )
+    if len(names) != columns:
+        raise CliError(
+            f"--muscles names {len(names)} muscle(s) for {columns} columns ({', '.join(column_names)}): "
+            "give one name per column, or pick columns with --columns"
+        )
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise CliError(
+            f"muscle {twice} is named twice in --muscles: give each column its own muscle, e.g. hamstring_left,hamstring_right"
+        )
+    for name in names:
+        if muscle_kind(name) not in KINDS:
+            print(
+                f"warning: {name} is not a known muscle (known: {', '.join(STANDARD)}): the profile keeps that name",
+                file=sys.stderr,
+            )
+    return names
 
 
 # --- live -------------------------------------------------------------------------------------------------
@@ -231,9 +286,8 @@ def _live(args: argparse.Namespace) -> int:
     fast = args.fast or (simulated and not interactive)
     if args.fast and describe_spec(args.source) == "serial":
         raise CliError("--fast works only with a simulated or replayed source: a sensor delivers in real time")
-    if args.max_attempts < 1:
-        raise CliError(f"--max-attempts {args.max_attempts} is below 1: use 1 or more")
     muscles = parse_muscle_map(args.muscles) if args.muscles else None
+    _check_rest_between(args.rest_between, protocols)
     rest_between = args.rest_between if args.rest_between is not None else (SIM_REST_BETWEEN_S if simulated else None)
     if simulated:
         source, muscles = _simulated_source(args, muscles, protocols, rest_between, fast)
@@ -310,10 +364,17 @@ def _simulated_source(
     from emgfeedback.io.simulated import MUSCLES, SimulatedSource
 
     scenario = args.source.partition(":")[2] or "calibration"
-    channels = args.channels or (max(muscles.values()) + 1 if muscles else 4)
+    if muscles and args.channels is None:
+        name, channel = max(muscles.items(), key=lambda kv: kv[1])
+        if channel >= len(MUSCLES):
+            raise CliError(
+                f"muscle {name} is mapped to channel {channel} but the simulated sensor has channels 0-{len(MUSCLES) - 1}: "
+                "fix --muscles"
+            )
+    channels = args.channels if args.channels is not None else (max(muscles.values()) + 1 if muscles else 4)
     if muscles is None:
         muscles = {m: i for i, m in enumerate(MUSCLES[:channels])}
-    fs = args.fs or DEFAULT_FS
+    fs = args.fs if args.fs is not None else DEFAULT_FS
     script: object = scenario
     if scenario == "calibration":
         plan = CalibrationPlan.build(muscles, protocols, channels=channels, rest_between_s=rest_between, trials=args.trials)

@@ -8,12 +8,14 @@ from emgfeedback.commands._common import (
     add_filter_args,
     add_source_args,
     chain_for,
+    check_filter_flags,
     default_profile,
     filter_spec,
     load_profile_by_name,
+    positive,
     source_options,
 )
-from emgfeedback.config import parse_band
+from emgfeedback.config import DEFAULT_FS, parse_band
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.io.spec import open_source
 from emgfeedback.live import LiveOptions, ProfileLike, build_acquisition
@@ -27,7 +29,13 @@ def add_dashboard_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fullscreen", action="store_true", help="start full screen (F11 toggles)")
     p.add_argument("--record", action="store_true", help="record the session from the start (R toggles)")
     p.add_argument("--screenshot", metavar="PNG", default=None, help="save a screenshot of the window just before quitting")
-    p.add_argument("--quit-after", type=float, metavar="SECONDS", default=None, help="quit after SECONDS (for tests and docs)")
+    p.add_argument(
+        "--quit-after",
+        type=positive("give the seconds before quitting, e.g. 3"),
+        metavar="SECONDS",
+        default=None,
+        help="quit after SECONDS (for tests and docs)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--profile",
         metavar="NAME",
         default=None,
-        help="calibration profile (see `emgfeedback profiles`); its filter settings are used unless filter "
-        "flags are given (simulated sources: the demo profile)",
+        help="calibration profile (see `emgfeedback profiles`); its filter settings are used, and a filter flag "
+        "given must match them (simulated sources: the demo profile)",
     )
-    add_filter_args(p)
+    add_filter_args(p, from_profile=True)
     add_dashboard_args(p)
     p.set_defaults(func=run)
 
@@ -60,7 +68,8 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     band = parse_band(args.band)
     options = source_options(args)
     # validate the filter flags now, at a nominal rate, so bad flags fail before any window opens
-    filter_spec(args, args.fs or 1000.0)
+    filter_spec(args, args.fs if args.fs is not None else DEFAULT_FS)
+    check_filter_flags(args, profile)
 
     def make(profile_: ProfileLike | None) -> Acquisition:
         live = LiveOptions(

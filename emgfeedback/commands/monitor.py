@@ -14,8 +14,8 @@ from typing import TextIO
 
 import numpy as np
 
-from emgfeedback.commands._common import add_source_args, source_options
-from emgfeedback.config import StreamInfo
+from emgfeedback.commands._common import SECONDS, add_source_args, mains_flag, source_options
+from emgfeedback.config import Mains, StreamInfo
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
 from emgfeedback.io.sources import Source
 from emgfeedback.io.spec import open_source
@@ -37,8 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_args(p)
-    p.add_argument("--seconds", type=float, default=None, metavar="N", help="stop after N seconds (default: Ctrl-C)")
-    p.add_argument("--mains", type=float, default=50.0, metavar="HZ", help="mains frequency for the hum check (50 or 60)")
+    p.add_argument("--seconds", type=SECONDS, default=None, metavar="N", help="stop after N seconds (default: Ctrl-C)")
+    p.add_argument(
+        "--mains", type=mains_flag, default=Mains.HZ50, metavar="HZ", help="mains frequency for the hum check: 50, 60 or off"
+    )
     p.add_argument("--json", action="store_true", help="end with one JSON line of totals (the live view goes to stderr)")
     p.set_defaults(func=run)
 
@@ -181,7 +183,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         source.open()
         info = source.info
-        mains = args.mains if args.mains and args.mains + 10 < info.fs / 2 else None
+        hz = args.mains.hz
+        mains = hz if hz is not None and hz + 10 < info.fs / 2 else None
         tally = _Tally(info, QualityMonitor(info.fs, info.channels, adc_max=info.adc_max, mains_hz=mains))
         t0 = time.monotonic()
         deadline = t0 + args.seconds if args.seconds is not None else None

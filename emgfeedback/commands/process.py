@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 from emgfeedback.commands._common import add_filter_args, filter_spec
+from emgfeedback.config import FilterSpec
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.errors import CliError
-from emgfeedback.io.files import load_recording, parse_columns
+from emgfeedback.io.files import Recording, load_recording, parse_columns
 from emgfeedback.progress import Progress
+from emgfeedback.session.outputs import atomic_output
 
 #: Samples per processing block: bounds memory and drives the progress bar.
 BLOCK = 60_000
@@ -38,39 +41,51 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     rec = load_recording(args.file).select(parse_columns(args.columns))
-    fs = args.fs or rec.fs
-    if not fs:
+    fs = args.fs if args.fs is not None else rec.fs
+    if fs is None:
         raise CliError(f"{Path(args.file).name}: the sample rate is not in the file: give it with --fs")
     spec = filter_spec(args, fs)
-    pipeline = Pipeline(spec)
-    header = "time_s," + ",".join(f"ch{i}_envelope" for i in range(rec.channels))
     out_path = Path(args.out) if args.out else None
-    if out_path is not None:
-        if out_path.is_dir():
-            raise CliError(f"{out_path}: is a directory: give a file name for --out")
+    if out_path is None:
         try:
-            stream = out_path.open("w", encoding="utf-8", newline="")
+            _write(sys.stdout, rec, spec)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # piped into `head`: the CLI stops quietly
+        except OSError as exc:
+            raise CliError(f"standard output cannot be written ({exc.strerror}): write to a file with --out") from None
+        return 0
+    if out_path.is_dir():
+        raise CliError(f"{out_path}: is a directory: give a file name for --out")
+    if out_path.exists() and not out_path.is_file():  # a device or a pipe (/dev/stdout, a FIFO): write in place
+        try:
+            with out_path.open("w", encoding="utf-8", newline="") as stream:
+                _write(stream, rec, spec)
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise CliError(f"{out_path}: cannot be written ({exc.strerror}): choose another --out") from None
     else:
-        stream = sys.stdout
+        with atomic_output(out_path) as stream:  # a failure (disk full) leaves no partial file
+            _write(stream, rec, spec)
+    print(
+        f"wrote {rec.data.shape[0]} rows x {rec.channels} channels to {out_path} "
+        f"(envelope delay {spec.envelope_delay_ms:.0f} ms)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _write(stream: TextIO, rec: Recording, spec: FilterSpec) -> None:
+    """The envelope CSV of ``rec`` through the live chain, block by block (bounded memory, a progress bar)."""
+    pipeline = Pipeline(spec)
+    stream.write("time_s," + ",".join(f"ch{i}_envelope" for i in range(rec.channels)) + "\n")
     n = rec.data.shape[0]
     fmt = ["%.4f"] + ["%.6g"] * rec.channels
-    try:
-        stream.write(header + "\n")
-        with Progress(n, "processing", enabled=None if n > 10 * BLOCK else False) as progress:
-            for start in range(0, n, BLOCK):
-                block = rec.data[start : start + BLOCK]
-                env = pipeline.process(block).envelope
-                t = (start + np.arange(block.shape[0])) / fs
-                np.savetxt(stream, np.column_stack([t, env]), fmt=fmt, delimiter=",")
-                progress.advance(block.shape[0])
-    finally:
-        if out_path is not None:
-            stream.close()
-    if out_path is not None:
-        print(
-            f"wrote {n} rows x {rec.channels} channels to {out_path} (envelope delay {spec.envelope_delay_ms:.0f} ms)",
-            file=sys.stderr,
-        )
-    return 0
+    with Progress(n, "processing", enabled=None if n > 10 * BLOCK else False) as progress:
+        for start in range(0, n, BLOCK):
+            block = rec.data[start : start + BLOCK]
+            env = pipeline.process(block).envelope
+            t = (start + np.arange(block.shape[0])) / spec.fs
+            np.savetxt(stream, np.column_stack([t, env]), fmt=fmt, delimiter=",")
+            progress.advance(block.shape[0])

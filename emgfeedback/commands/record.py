@@ -12,15 +12,17 @@ from types import FrameType
 import numpy as np
 
 from emgfeedback.commands._common import (
+    SECONDS,
     add_filter_args,
     add_source_args,
     chain_for,
+    check_filter_flags,
     default_profile,
     filter_spec,
     load_profile_by_name,
     source_options,
 )
-from emgfeedback.config import parse_band
+from emgfeedback.config import DEFAULT_FS, parse_band
 from emgfeedback.errors import CliError
 from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
@@ -49,16 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--profile",
         metavar="NAME",
         default=None,
-        help="calibration profile; its filter settings are used unless filter flags are given (simulated: the demo one)",
+        help="calibration profile; its filter settings are used, and a filter flag given must match them "
+        "(simulated: the demo one)",
     )
-    p.add_argument("--seconds", type=float, default=None, metavar="N", help="stop after N seconds of signal")
+    p.add_argument("--seconds", type=SECONDS, default=None, metavar="N", help="stop after N seconds of signal")
     p.add_argument("--auto-hold", action="store_true", help="start holds when every muscle enters the band")
     p.add_argument("--band", default="30-50", metavar="LOW-HIGH", help="target band in %%MVC (default 30-50)")
     p.add_argument("--person", default=None, metavar="NAME", help="whose session (reports group progress by it)")
     p.add_argument("--frontend", default=None, choices=sorted(PRESETS), help="sensor board, so raw samples export in uV")
     p.add_argument("--note", default=None, help="free text stored with the session")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
-    add_filter_args(p)
+    add_filter_args(p, from_profile=True)
     p.set_defaults(func=run)
 
 
@@ -89,11 +92,10 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.seconds is not None and args.seconds <= 0:
-        raise CliError(f"--seconds {args.seconds:g} is not positive: give a duration in seconds")
     band = parse_band(args.band)
-    filter_spec(args, args.fs or 1000.0)  # bad filter flags fail now, before the device opens
+    filter_spec(args, args.fs if args.fs is not None else DEFAULT_FS)  # bad filter flags fail now, before the device opens
     profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
+    check_filter_flags(args, profile)
     options = LiveOptions(
         filters=chain_for(args, profile),
         profile=profile,

@@ -40,8 +40,8 @@ class ReplaySource(Source):
 
     def open(self) -> None:
         rec = load_recording(self.path).select(self.columns)
-        fs = self.fs_override or rec.fs
-        if not fs:
+        fs = self.fs_override if self.fs_override is not None else rec.fs
+        if fs is None:
             raise SettingsError(f"{self.path.name}: the sample rate is not in the file: give it with --fs")
         self.recording = rec
         units = rec.units[0] if len(set(rec.units)) == 1 else "mixed"

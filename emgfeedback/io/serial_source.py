@@ -386,7 +386,7 @@ class SerialSource(Source):
             )
         if name == "p2":
             return StreamInfo(
-                fs=self.fs or P2_DEFAULT_FS,
+                fs=self.fs if self.fs is not None else P2_DEFAULT_FS,
                 channels=winner.decoder.channels or 6,
                 units="counts",
                 adc_bits=10,

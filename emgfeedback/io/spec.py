@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emgfeedback.config import DEFAULT_FS
+from emgfeedback.config import DEFAULT_FS, check_fs
 from emgfeedback.io.sources import Source
 
 
@@ -24,6 +24,10 @@ class SourceOptions:
     realtime: bool = True
     seed: int = 0
     loop: bool = False
+
+    def __post_init__(self) -> None:
+        if self.fs is not None:  # 0 is refused, not taken as "not given"
+            check_fs(self.fs)
 
 
 def describe_spec(spec: str) -> str:
@@ -44,7 +48,11 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
 
         scenario = spec.partition(":")[2] or "backbend-hold"
         return SimulatedSource(
-            scenario, channels=opts.channels or 4, fs=opts.fs or DEFAULT_FS, seed=opts.seed, realtime=opts.realtime
+            scenario,
+            channels=opts.channels if opts.channels is not None else 4,
+            fs=opts.fs if opts.fs is not None else DEFAULT_FS,
+            seed=opts.seed,
+            realtime=opts.realtime,
         )
     if kind == "replay":
         from emgfeedback.io.replay import ReplaySource
