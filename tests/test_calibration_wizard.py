@@ -49,6 +49,20 @@ class Feeder:
         self.wizard.feed(self.pipeline.process(raw).envelope, raw)
 
 
+def assert_current_row_visible(wizard: CalibrationWizard) -> None:
+    """The newest trial's row is scrolled into view, and a scroll bar (if any) wears the theme, not white."""
+    table = wizard.table
+    last = table.rowCount() - 1
+    rect = table.visualRect(table.model().index(last, 0))
+    assert table.viewport().rect().contains(rect), (last, rect, table.viewport().rect())
+    bar = table.verticalScrollBar()
+    if bar.isVisible():
+        shot = bar.grab().toImage()
+        pixels = [shot.pixelColor(x, y) for x in range(0, shot.width(), 2) for y in range(0, shot.height(), 4)]
+        white = sum(c.lightness() > 230 for c in pixels)
+        assert white < 0.05 * len(pixels), f"{white} of {len(pixels)} scroll bar pixels are white"
+
+
 def test_wizard_drives_a_whole_simulated_calibration(qtbot, tmp_path: Path, emg_home: Path) -> None:
     plan = make_plan(2)
     # the person's second hamstring push is feeble (3 %): the wizard flags it, R repeats it
@@ -94,6 +108,9 @@ def test_wizard_drives_a_whole_simulated_calibration(qtbot, tmp_path: Path, emg_
             assert wizard.countdown_label.text() == "2 s"
             assert wizard.level_bar.fraction > 0.5
             image = wizard.grab()
+            assert_current_row_visible(wizard)
+            current = wizard.table.rowCount() - 1  # the trial in progress has its row, in view
+            assert wizard.table.item(current, 4).text() == "now" and wizard.table.item(current, 1).text() == "2"
             image.save(str(tmp_path / "calibration_wizard.png"))
             if os.environ.get("EMGFEEDBACK_UPDATE_SCREENSHOTS") == "1":
                 DOCS.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage
 
 from emgfeedback.config import Band, FilterSpec
@@ -108,6 +108,7 @@ def test_backbend_holds_states_statistics_and_cues(qtbot, show_active, profile: 
         qtbot.keyClick(window, Qt.Key.Key_Space)
     summary = blocker.args[0]
     qtbot.waitUntil(window.card_host.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: window.card.width() > window.width() / 2, timeout=5000)  # laid out, not squashed
     image = save_shot(window, tmp_path, "hold_summary")
     assert window.card.heading.text().startswith("Hold 1")
     qtbot.keyClick(window, Qt.Key.Key_Return)
@@ -182,3 +183,92 @@ def test_cue_sounds_are_short_distinct_and_not_clipped(tmp_path: Path) -> None:
     assert len(set(spectra.values())) >= 5  # dominant pitches differ
     files = sound_files(tmp_path)
     assert all(p.stat().st_size > 1000 for p in files.values())
+
+
+def _window_rect(widget, window) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def _data_rect(plot, window) -> QRect:
+    """The plot's data area (its ViewBox) in window coordinates."""
+    scene = plot.getViewBox().sceneBoundingRect()
+    top_left = plot.mapTo(window, plot.mapFromScene(scene.topLeft()))
+    return QRect(top_left, scene.size().toSize())
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_few_channels_synergy_na_wide_gauges_and_legend_outside_the_data(qtbot, show_active, channels: int) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from emgfeedback.calibration import demo_profile
+    from emgfeedback.ui.gauge import MAX_BAR_WIDTH
+
+    acq = build_acquisition(SimulatedSource("rest", channels=channels, speed=4.0), LiveOptions(profile=demo_profile(channels)))
+    window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:rest", "demo", theme="dark"))
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    show_active(window)
+    qtbot.waitUntil(lambda: window._built and window.traces.env_curves[0].getData()[0] is not None, timeout=10000)
+    window.refresh()
+    traces = window.traces
+    # the traces were just added: wait for the layout to give them their place below the gauges
+    qtbot.waitUntil(lambda: traces.isVisible() and 0 < traces.height() < window.height() / 2, timeout=5000)
+    qtbot.waitUntil(lambda: traces.env_plot.getViewBox().sceneBoundingRect().width() > traces.width() / 2, timeout=5000)
+    # the legend is a row above the plot, never over the data (over-clench shows near the top)
+    assert traces.env_plot.getPlotItem().legend is None
+    legend, data = _window_rect(traces.legend, window), _data_rect(traces.env_plot, window)
+    assert legend.bottom() < data.top() and not legend.intersects(data), (legend, data)
+    assert [lbl.text() for lbl in traces.legend_labels] == ["Glute max, left", "High hamstring, left"][:channels]
+    # the top tick label (100) overhangs the data area by half its height: there is room for it
+    tick_h = QFontMetrics(traces.env_plot.getAxis("left").style["tickFont"]).height()
+    assert data.top() - _window_rect(traces.env_plot, window).top() >= tick_h / 2
+    # wide cards get wide bars (up to a maximum), not a 140 px bar in a wide gap
+    for gauge in window.gauges:
+        assert gauge.bar_rect().width() >= min(0.4 * gauge.width(), MAX_BAR_WIDTH) > 250, (gauge.width(), gauge.bar_rect())
+    # without a hamstring the synergy figure means nothing: n/a, in the header and in the summary card
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: acq.engine.hold is not None and acq.engine.hold.summary.samples > 500, timeout=10000)
+    window.refresh()
+    detail = window.hold_timer.detail.text()
+    if channels == 1:
+        assert "glute not clenching: n/a" in detail and "0%" not in detail, detail
+    else:
+        assert "n/a" not in detail and "glute not clenching:" in detail, detail
+    with qtbot.waitSignal(window.hold_finished, timeout=10000):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    verdict = window.card.verdict.text()
+    assert ("<b>n/a</b>" in verdict) == (channels == 1), verdict
+    assert ("synergy" in window.hold_timer.detail.text()) == (channels == 2)
+    window.close()
+
+
+def test_trace_colours_are_distinct_and_not_state_colours() -> None:
+    from emgfeedback.ui.palette import MUSCLE_COLORS, is_dashed, muscle_colors
+    from emgfeedback.ui.theme import THEMES
+
+    def distance(a: str, b: str) -> int:
+        ca, cb = QColor(a), QColor(b)
+        return abs(ca.red() - cb.red()) + abs(ca.green() - cb.green()) + abs(ca.blue() - cb.blue())
+
+    for name, theme in THEMES.items():
+        colors = list(MUSCLE_COLORS[name].values())
+        assert list(theme.traces) == colors
+        for i, a in enumerate(colors):
+            assert distance(a, theme.background) > 200, (name, a)
+            assert all(distance(a, b) > 120 for b in colors[i + 1 :]), (name, a)
+            assert all(distance(a, theme.states[s]) > 100 for s in (State.IN, State.OVER, State.BELOW)), (name, a)
+    # a standard muscle keeps its colour whatever its channel; right sides are dashed
+    assert muscle_colors(["hamstring_right"], "dark") == [MUSCLE_COLORS["dark"]["hamstring_right"]]
+    assert len(set(muscle_colors(["a", "b", "glute_max_left", "c"], "dark"))) == 4
+    assert is_dashed("glute_max_right") and not is_dashed("glute_max_left")
+
+
+def test_report_plots_use_the_dashboard_palette_without_qt() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import emgfeedback.session.report as r; import emgfeedback.ui.palette as p;"
+        "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

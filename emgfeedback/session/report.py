@@ -22,10 +22,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from emgfeedback.muscles import display_name
+from emgfeedback.muscles import display_name, is_glute, is_hamstring
 from emgfeedback.session.outputs import atomic_output, file_name
 from emgfeedback.session.store import SessionInfo, SessionStore
 from emgfeedback.session.summary import SessionSummary, same_person, summarize
+from emgfeedback.ui.palette import is_dashed, muscle_colors  # plain data, no Qt: the dashboard's muscle colours
 
 BINS = 1600
 BAND_COLOUR = "#2e9d57"
@@ -87,6 +88,7 @@ def envelope_figure(store: SessionStore, summary: SessionSummary, advance: Advan
     n = info.channels
     fig = Figure(figsize=(11, 1.9 * n + 0.6))
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    colors = muscle_colors(info.muscles, "light")
     for c, ax in enumerate(axes):
         muscle = info.muscles[c]
         if calibrated:
@@ -101,7 +103,7 @@ def envelope_figure(store: SessionStore, summary: SessionSummary, advance: Advan
             if e.get("muscle") == muscle:
                 a = (int(e["start_index"]) - first) / info.fs
                 ax.axvspan(a, a + float(e["duration_s"]), ymin=0.0, ymax=0.06, color=OVER_COLOUR, lw=0)
-        ax.fill_between(t, lo[:, c], hi[:, c], color="#333333", lw=0.6, step="mid")
+        ax.fill_between(t, lo[:, c], hi[:, c], color=colors[c], lw=0.6, step="mid")
         ax.set_ylabel(f"{display_name(muscle)}\n{'%MVC' if calibrated else info.meta.get('envelope_units', '')}", fontsize=8)
         ax.grid(alpha=0.25)
         if calibrated:
@@ -122,11 +124,15 @@ def holds_figure(summary: SessionSummary) -> str | None:
     width = 0.8 / max(len(muscles), 1)
     fig = Figure(figsize=(11, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
+    colors = muscle_colors(list(muscles), "light")  # as on the dashboard; right side hatched as it is dashed there
     for j, m in enumerate(muscles):
         pct = [_muscle(h, m).get("time_in_band_pct") or 0.0 for h in summary.holds]
         over = [_muscle(h, m).get("overclench_s") or 0.0 for h in summary.holds]
-        ax1.bar(x + (j - (len(muscles) - 1) / 2) * width, pct, width, label=display_name(m))
-        ax2.bar(x + (j - (len(muscles) - 1) / 2) * width, over, width, label=display_name(m))
+        style = {"color": colors[j], "label": display_name(m)}
+        if is_dashed(m):
+            style.update(hatch="//", edgecolor="white", linewidth=0)
+        ax1.bar(x + (j - (len(muscles) - 1) / 2) * width, pct, width, **style)
+        ax2.bar(x + (j - (len(muscles) - 1) / 2) * width, over, width, **style)
     for ax, title, unit in ((ax1, "Time in band per hold", "% of hold"), (ax2, "Over-clench per hold", "seconds")):
         ax.set_xticks(x, [f"hold {h['hold']}" for h in summary.holds])
         ax.set_title(title, fontsize=10)
@@ -208,6 +214,8 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
     holds_png = holds_figure(summary)
     progress_png = progress_figure(progress_points(store, info), info.id)
     who = info.person or info.profile or "unnamed"
+    # "hamstring in band while the glute is not over-clenching" needs both muscles
+    has_synergy = any(is_hamstring(m) for m in info.muscles) and any(is_glute(m) for m in info.muscles)
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>emgfeedback session {info.id}</title>",
         f"<style>{_CSS}</style></head><body>",
@@ -229,7 +237,7 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
                     totals["holds"],
                     totals["hold_time_s"],
                     totals["time_in_band_pct"],
-                    totals["synergy_pct"],
+                    totals["synergy_pct"] if has_synergy else "n/a",
                     totals["overclench_episodes"],
                     totals["gaps"],
                 ]

@@ -42,7 +42,7 @@ from emgfeedback.calibration.protocol import MvcProtocol, available_protocols
 from emgfeedback.calibration.results import Decision, Event, Phase, Prompt, Trial, TrialStatus
 from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
 from emgfeedback.io.acquisition import Acquisition
-from emgfeedback.ui.theme import DARK, Theme, font
+from emgfeedback.ui.theme import DARK, Theme, font, scrollbar_css
 
 #: Seconds of envelope history drawn, and the decimation of the drawn trace.
 HISTORY_S = 12.0
@@ -220,7 +220,7 @@ class CalibrationWizard(QWidget):
             f"QLineEdit {{ background: {t.panel}; color: {t.text}; border: 2px solid {t.grid}; font-size: 16pt; padding: 4px; }}"
             f"QPushButton {{ background: {t.panel}; color: {t.text}; border: 2px solid {t.grid}; border-radius: 8px;"
             f" padding: 8px 16px; }}"
-            f"QPushButton:disabled {{ color: {t.grid}; }}"
+            f"QPushButton:disabled {{ color: {t.grid}; }}" + scrollbar_css(t)
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
@@ -263,6 +263,10 @@ class CalibrationWizard(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(150)
+        self._focus_row = -1
+        self._trial_rows = 0  # rows holding finished trials (a row for the trial in progress may follow)
+        # the table's height settles in a later layout pass: keep the current row in view when it does
+        self.table.verticalScrollBar().rangeChanged.connect(lambda *_: self.scroll_to_current())
         middle = QHBoxLayout()
         middle.addWidget(self.plot, 2)
         middle.addWidget(self.table, 3)
@@ -518,14 +522,42 @@ class CalibrationWizard(QWidget):
             self.best_line.setValue(best)
 
     def _fill_table(self) -> None:
-        """One row per trial, repeats included (a repeated one stays, greyed): rows never move."""
+        """One row per trial, repeats included (a repeated one stays, greyed): rows never move.
+
+        The table keeps the current trial's row (the newest, or the one being repeated) in view,
+        also when a later layout pass shrinks the table.
+        """
         trials = self.machine.trials
-        old = self.table.rowCount()
-        self.table.setRowCount(len(trials))
+        prompt = self.machine.prompt
+        running = prompt.phase in (Phase.COUNTDOWN, Phase.CONTRACT) and prompt.trial > 0
+        old = self._trial_rows
+        self.table.setRowCount(len(trials) + running)
         for row, trial in enumerate(trials):
             self._fill_row(row, trial, new=row >= old)
-        if len(trials) > old:
-            self.table.scrollToBottom()
+        self._trial_rows = len(trials)
+        if running:  # the trial in progress, in the row its result will take
+            self._fill_current_row(len(trials), prompt)
+        pending = self.machine.pending
+        if pending is not None and 0 <= pending.id < len(trials):
+            self._focus_row = pending.id
+        else:
+            self._focus_row = self.table.rowCount() - 1
+        self.scroll_to_current()
+
+    def _fill_current_row(self, row: int, prompt: Prompt) -> None:
+        cells = (prompt.label, f"{prompt.trial}", "", "", "now" if prompt.phase is Phase.CONTRACT else "next")
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setForeground(QColor(PUSH_COLOR if col == 4 else self.theme.text))
+            item.setFont(font(15, bold=True))
+            self.table.setItem(row, col, item)
+        self.table.removeCellWidget(row, 5)
+
+    def scroll_to_current(self) -> None:
+        """Scroll the trial table so the current trial's row is fully visible."""
+        row = self._focus_row
+        if 0 <= row < self.table.rowCount():
+            self.table.scrollTo(self.table.model().index(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
 
     def _fill_row(self, row: int, trial: Trial, *, new: bool) -> None:
         status = trial.status

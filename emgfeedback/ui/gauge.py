@@ -13,6 +13,9 @@ from emgfeedback.feedback import State
 from emgfeedback.muscles import display_name
 from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
 
+#: The bar's widest, in pixels: wider cards (one or two channels) get a wider bar, not a wider gap.
+MAX_BAR_WIDTH = 420.0
+
 
 class MuscleGauge(QWidget):
     """One muscle: name, a bar from 0 to ``scale_max`` %MVC, the band, the value and the state."""
@@ -69,6 +72,14 @@ class MuscleGauge(QWidget):
         frac = min(max(pct / self.scale_max, 0.0), 1.0)
         return rect.bottom() - frac * rect.height()
 
+    def bar_rect(self) -> QRectF:
+        """Where the bar is drawn: below the name, value and state word, above the footer; it grows
+        with the card (one or two channels) up to :data:`MAX_BAR_WIDTH`."""
+        w, h = self.width(), self.height()
+        top = h * (0.08 + 0.16 + 0.07) + 8
+        bar_w = min(w * 0.42, MAX_BAR_WIDTH)
+        return QRectF((w - bar_w) / 2 + 14, top, bar_w, h - top - h * 0.09)
+
     def paintEvent(self, event: object) -> None:
         t = self.theme
         p = QPainter(self)
@@ -90,10 +101,8 @@ class MuscleGauge(QWidget):
         word_h = h * 0.07
         p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
         # the bar
-        top = name_h + value_h + word_h + 8
         footer = h * 0.09
-        bar_w = min(w * 0.42, 150.0)
-        bar = QRectF((w - bar_w) / 2 + 14, top, bar_w, h - top - footer)
+        bar = self.bar_rect()
         p.setPen(QPen(QColor(t.grid), 2))
         p.setBrush(QColor(t.background))
         p.drawRoundedRect(bar, 8, 8)

@@ -8,8 +8,20 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from emgfeedback.feedback import HoldSummary
-from emgfeedback.muscles import display_name
+from emgfeedback.muscles import display_name, is_glute, is_hamstring
 from emgfeedback.ui.theme import font
+
+
+def has_synergy(names: list[str] | tuple[str, ...]) -> bool:
+    """Whether "hamstring in band while the glute max is not over-clenching" means anything for these
+    muscles: it needs at least one high hamstring and one glute max."""
+    return any(is_hamstring(n) for n in names) and any(is_glute(n) for n in names)
+
+
+def synergy_text(pct: float | None) -> str:
+    """The synergy figure for the hold header, or "n/a" without a hamstring and a glute max."""
+    figure = "n/a" if pct is None else f"{pct:.0f}%"
+    return f"hamstring in band, glute not clenching: {figure}"
 
 
 def format_duration(seconds: float) -> str:
@@ -47,10 +59,11 @@ class HoldTimer(QWidget):
         layout.addLayout(col, 1)
         layout.addWidget(self.button)
 
-    def show_running(self, seconds: float, synergy_pct: float, overclench: int, auto: bool) -> None:
+    def show_running(self, seconds: float, synergy_pct: float | None, overclench: int, auto: bool) -> None:
+        """``synergy_pct`` None: the profile lacks a hamstring or a glute max, so the figure is n/a."""
         self.title.setText("HOLD (auto)" if auto else "HOLD")
         self.time.setText(format_duration(seconds))
-        self.detail.setText(f"hamstring in band, glute not clenching: {synergy_pct:.0f}%   over-clench: {overclench}")
+        self.detail.setText(f"{synergy_text(synergy_pct)}   over-clench: {overclench}")
         self.button.setChecked(True)
         self.button.setText("Stop hold  [Space]")
 
@@ -96,10 +109,16 @@ class SummaryCard(QFrame):
             lead_text = "  The hamstring and the glute reached the band together."
         else:
             lead_text = f"  The hamstring reached the band {abs(lead):.1f} s {'before' if lead > 0 else 'after'} the glute."
-        self.verdict.setText(
-            f"High hamstring in band while the glute max was not over-clenching: "
-            f"<b>{summary.synergy_pct:.0f}%</b> of the hold.{lead_text}"
-        )
+        if has_synergy([m.name for m in summary.muscles]):
+            self.verdict.setText(
+                f"High hamstring in band while the glute max was not over-clenching: "
+                f"<b>{summary.synergy_pct:.0f}%</b> of the hold.{lead_text}"
+            )
+        else:
+            self.verdict.setText(
+                "High hamstring in band while the glute max was not over-clenching: <b>n/a</b> "
+                "(this profile does not have both a high hamstring and a glute max)."
+            )
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():

@@ -35,7 +35,7 @@ from emgfeedback.muscles import short_name
 from emgfeedback.paths import data_dir
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
-from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
+from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard, has_synergy
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 
@@ -119,6 +119,11 @@ class Dashboard(QMainWindow):
         self.timer.start(int(1000 / config.fps))
         if not self.acq.running and not self.acq.finished.is_set():
             self.acq.start()
+
+    @property
+    def _has_synergy(self) -> bool:
+        """Whether the muscles include a high hamstring and a glute max (else the synergy figure is n/a)."""
+        return self.acq.engine is not None and has_synergy(list(self.acq.engine.names))
 
     # --- layout -------------------------------------------------------------------------------
     def _build_frame(self) -> None:
@@ -275,7 +280,8 @@ class Dashboard(QMainWindow):
         if hold is not None:
             s = hold.summary
             over = sum(m.overclench_episodes for m in s.muscles)
-            self.hold_timer.show_running(s.duration_s, s.synergy_pct, over, engine.hold_auto if engine else False)
+            synergy = s.synergy_pct if self._has_synergy else None
+            self.hold_timer.show_running(s.duration_s, synergy, over, engine.hold_auto if engine else False)
         elif self.hold_timer.button.isChecked():
             self.hold_timer.show_idle()
         now = time.monotonic()
@@ -331,13 +337,14 @@ class Dashboard(QMainWindow):
         else:
             self.dismiss_summary()
             self.acq.start_hold()
-            self.hold_timer.show_running(0.0, 0.0, 0, False)
+            self.hold_timer.show_running(0.0, 0.0 if self._has_synergy else None, 0, False)
 
     def show_summary(self, summary: HoldSummary) -> None:
         self.card.show_summary(summary)
         self.card_host.setVisible(True)
         self.stack.setCurrentWidget(self.card_host)
-        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s, synergy {summary.synergy_pct:.0f}%")
+        synergy = f", synergy {summary.synergy_pct:.0f}%" if has_synergy([m.name for m in summary.muscles]) else ""
+        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s{synergy}")
 
     def dismiss_summary(self) -> None:
         self.card_host.setVisible(False)

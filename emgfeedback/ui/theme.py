@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from emgfeedback.feedback import State
+from emgfeedback.ui.palette import palette
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ DARK = Theme(
     grid="#30363d",
     band="#2ea043",
     states={State.UNKNOWN: "#6e7681", State.BELOW: "#58a6ff", State.IN: "#3fb950", State.OVER: "#ff5c5c"},
-    traces=("#f0e442", "#56b4e9", "#e69f00", "#cc79a7"),
+    traces=palette("dark"),
 )
 LIGHT = Theme(
     name="light",
@@ -57,7 +58,7 @@ LIGHT = Theme(
     grid="#d0d7de",
     band="#1a7f37",
     states={State.UNKNOWN: "#6e7781", State.BELOW: "#0550ae", State.IN: "#1a7f37", State.OVER: "#cf222e"},
-    traces=("#8a6d00", "#0072b2", "#d55e00", "#a0467a"),
+    traces=palette("light"),
 )
 THEMES = {"dark": DARK, "light": LIGHT}
 
@@ -76,6 +77,21 @@ def font(points: int, bold: bool = False) -> QFont:
     f.setPointSize(points)
     f.setBold(bold)
     return f
+
+
+def scrollbar_css(theme: Theme) -> str:
+    """Scroll bars in the theme's colours (the platform's are white on a dark window), wide enough to grab."""
+    return (
+        f"QScrollBar:vertical {{ background: {theme.panel}; width: 18px; margin: 0; border: none; }}"
+        f"QScrollBar:horizontal {{ background: {theme.panel}; height: 18px; margin: 0; border: none; }}"
+        f"QScrollBar::handle {{ background: {theme.muted}; border-radius: 6px; margin: 3px; }}"
+        f"QScrollBar::handle:vertical {{ min-height: 40px; }}"
+        f"QScrollBar::handle:horizontal {{ min-width: 40px; }}"
+        f"QScrollBar::handle:hover {{ background: {theme.text}; }}"
+        "QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; background: none; }"
+        "QScrollBar::add-page, QScrollBar::sub-page { background: none; }"
+        f"QAbstractScrollArea::corner {{ background: {theme.panel}; }}"
+    )
 
 
 def apply_theme(app: QApplication, theme: Theme) -> None:
@@ -105,4 +121,5 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
         f"QStatusBar {{ background: {theme.panel}; font-size: 12pt; }}"
         f"QStatusBar QLabel {{ padding: 0 8px; }}"
         f"QFrame#card {{ background: {theme.panel}; border: 3px solid {theme.grid}; border-radius: 14px; }}"
+        + scrollbar_css(theme)
     )

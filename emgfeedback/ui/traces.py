@@ -6,23 +6,28 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgfeedback.config import Band
 from emgfeedback.feedback import State
 from emgfeedback.muscles import display_name
-from emgfeedback.ui.theme import DARK, Theme
+from emgfeedback.ui.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
+from emgfeedback.ui.theme import DARK, Theme, font
 
-#: At most this many points per curve are drawn: the envelope is smooth, so striding loses nothing visible.
-MAX_POINTS = 700
+#: At most this many points per curve are drawn: the envelope is smooth (150 ms window), so striding loses
+#: nothing visible; with the 3 px pens a point every ~3 px of a 1400 px wide window is as fine as it looks.
+MAX_POINTS = 450
+#: The raw (filtered) trace keeps its peaks by min/max pairs, at most this many points.
+RAW_MAX_POINTS = 700
 
 
 def _stride(n: int) -> int:
     return max(1, math.ceil(n / MAX_POINTS))
 
 
-def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = RAW_MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """Min/max pairs per bucket, so a decimated raw trace keeps its peaks."""
     n = y.shape[0]
     bucket = max(1, math.ceil(2 * n / max_points))
@@ -37,8 +42,32 @@ def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) ->
     return np.repeat(tb, 2), out_y
 
 
+def trace_pen(color: str, muscle: str, width: float = TRACE_WIDTH) -> QPen:
+    """The envelope pen of ``muscle``: its colour, solid on the left side, dashed on the right."""
+    pen = pg.mkPen(color, width=width)
+    if is_dashed(muscle):
+        pen.setStyle(Qt.PenStyle.CustomDashLine)
+        pen.setDashPattern(list(DASH))
+    return pen
+
+
+def swatch(pen: QPen, width: int = 46, height: int = 18) -> QPixmap:
+    """A short sample of ``pen`` for the legend, on a transparent background."""
+    pix = QPixmap(width, height)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setPen(pen)
+    p.drawLine(QPointF(2, height / 2), QPointF(width - 2, height / 2))
+    p.end()
+    return pix
+
+
 class TraceView(QWidget):
-    """Envelope plot (always) and raw plot (toggled), both ending at 'now'."""
+    """Envelope plot (always) and raw plot (toggled), both ending at 'now'.
+
+    The legend is a row of labels above the plot, so it never covers data (over-clench shows
+    near the top of the plot).
+    """
 
     def __init__(
         self,
@@ -58,6 +87,25 @@ class TraceView(QWidget):
         pg.setConfigOptions(antialias=False, foreground=theme.text, background=theme.background)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        # the legend: one coloured line sample and name per muscle, outside the data area
+        self.legend = QWidget()
+        self.legend.setAccessibleName("trace legend")
+        legend_row = QHBoxLayout(self.legend)
+        legend_row.setContentsMargins(60, 0, 12, 0)
+        legend_row.setSpacing(8)
+        self.legend_swatches: list[QLabel] = []
+        self.legend_labels: list[QLabel] = []
+        for m in muscles:
+            sample = QLabel()
+            name = QLabel(display_name(m))
+            name.setFont(font(14, bold=True))
+            legend_row.addWidget(sample)
+            legend_row.addWidget(name)
+            legend_row.addSpacing(22)
+            self.legend_swatches.append(sample)
+            self.legend_labels.append(name)
+        legend_row.addStretch(1)
         self.env_plot = pg.PlotWidget()
         self.raw_plot = pg.PlotWidget()
         for plot in (self.env_plot, self.raw_plot):
@@ -65,10 +113,17 @@ class TraceView(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.showGrid(x=False, y=False)  # axis grids repaint the whole view every frame: far too slow
-        self.env_plot.setLabel("left", "%MVC")
-        self.env_plot.setLabel("bottom", "seconds")
-        self.env_plot.setYRange(0, 100, padding=0.02)
-        self.raw_plot.setLabel("left", "filtered")
+            # room above and right of the data for the top and last tick labels, which overhang it
+            plot.getPlotItem().layout.setContentsMargins(4, 14, 16, 2)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTickFont(font(12))
+            plot.getAxis("left").setWidth(64)
+        label_style = {"font-size": "13pt"}
+        self.env_plot.setLabel("left", "%MVC", **label_style)
+        self.env_plot.setLabel("bottom", "seconds", **label_style)
+        self.raw_plot.setLabel("left", "filtered", **label_style)
+        self._set_top(100.0)
+        layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
         layout.addWidget(self.raw_plot, 2)
         self.raw_plot.setVisible(False)
@@ -77,19 +132,17 @@ class TraceView(QWidget):
         self.guides = [pg.InfiniteLine(pos=v, angle=0, movable=False) for v in (25, 75, 100)]
         for line in self.guides:
             self.env_plot.addItem(line)
-        self._top = 100.0
-        legend = self.env_plot.addLegend(offset=(10, 5), labelTextSize="12pt")
         self.env_curves = []
         self.raw_curves = []
-        for i, m in enumerate(muscles):
-            color = theme.traces[i % len(theme.traces)]
-            self.env_curves.append(
-                self.env_plot.plot(pen=pg.mkPen(color, width=1.5), name=display_name(m), connect="finite", skipFiniteCheck=True)
-            )
-            self.raw_curves.append(self.raw_plot.plot(pen=pg.mkPen(color, width=1), connect="finite"))
-        legend.setBrush(pg.mkBrush(theme.panel))
+        for _ in muscles:
+            self.env_curves.append(self.env_plot.plot(connect="finite", skipFiniteCheck=True))
+            self.raw_curves.append(self.raw_plot.plot(connect="finite"))
         self.set_theme(theme)
         self.set_seconds(seconds)
+
+    def colors(self) -> list[str]:
+        """The trace colour of each muscle in the current theme."""
+        return muscle_colors(self.muscles, self.theme.name)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -104,10 +157,21 @@ class TraceView(QWidget):
             line.setPen(pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
         for line in self.band_region.lines:
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
-        for i, (e, r) in enumerate(zip(self.env_curves, self.raw_curves, strict=True)):
-            color = theme.traces[i % len(theme.traces)]
-            e.setPen(pg.mkPen(color, width=1.5))
+        for m, color, e, r, sample, name in zip(
+            self.muscles, self.colors(), self.env_curves, self.raw_curves, self.legend_swatches, self.legend_labels, strict=True
+        ):
+            pen = trace_pen(color, m)
+            e.setPen(pen)
             r.setPen(pg.mkPen(color, width=1))
+            sample.setPixmap(swatch(pen))
+            name.setStyleSheet(f"color: {QColor(theme.text).name()};")
+
+    def _set_top(self, top: float) -> None:
+        """Show 0..``top`` %MVC with a labelled tick every 25 (50 above 100), like the gauges."""
+        self._top = top
+        step = 25 if top <= 100 else 50
+        self.env_plot.getAxis("left").setTicks([[(v, f"{v}") for v in range(0, int(top) + 1, step)], []])
+        self.env_plot.setYRange(0, top, padding=0)
 
     def set_band(self, band: Band) -> None:
         self.band_region.setRegion((band.low, band.high))
@@ -144,8 +208,7 @@ class TraceView(QWidget):
         # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
         top = min(max(25.0 * math.ceil(peak * 1.05 / 25.0), 100.0), 200.0)
         if top != self._top:
-            self._top = top
-            self.env_plot.setYRange(0, top, padding=0)
+            self._set_top(top)
         if filtered is not None and self.raw_plot.isVisible():
             n = filtered.shape[0]
             tt = (np.arange(n) - (n - 1)) / self.fs
