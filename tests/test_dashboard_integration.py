@@ -86,10 +86,14 @@ def test_c_opens_the_wizard_on_the_live_stream_and_esc_cancels(qtbot, show_activ
 
         dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CalibrationDialog) and w.isVisible())
         seen["muscles"] = [t.name for t in dialog.wizard.machine.plan.tests]
+        seen["theme"] = dialog.wizard.theme.name
         dialog.reject()
 
+    qtbot.keyClick(window, Qt.Key.Key_T)  # light theme: the wizard follows it
+    assert window.theme.name == "light"
     QTimer.singleShot(500, inspect_and_cancel)
     qtbot.keyClick(window, Qt.Key.Key_C)
     assert seen["muscles"] == ["glute_max_left", "hamstring_left", "glute_max_right", "hamstring_right"]
+    assert seen["theme"] == "light"
     assert window.acq.running  # cancelling leaves the live stream alone
     window.close()

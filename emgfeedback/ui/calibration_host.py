@@ -8,6 +8,7 @@ from emgfeedback.calibration import Profile, list_profiles, load_profile
 from emgfeedback.calibration.profile import ProfileError
 from emgfeedback.config import SettingsError
 from emgfeedback.muscles import STANDARD, muscle_kind
+from emgfeedback.ui.theme import DARK
 
 
 def muscle_map(window: QWidget) -> dict[str, int]:
@@ -29,7 +30,13 @@ class CalibrationDialog(QDialog):
 
         self.setWindowTitle("Calibrate MVC")
         self.profile: Profile | None = None
-        self.wizard = CalibrationWizard.from_acquisition(window.acq, self, muscles=muscle_map(window), name=name)  # type: ignore[attr-defined]
+        self.wizard = CalibrationWizard.from_acquisition(
+            window.acq,  # type: ignore[attr-defined]
+            self,
+            muscles=muscle_map(window),
+            name=name,
+            theme=getattr(window, "theme", DARK),  # the dashboard's theme, light or dark
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.wizard)
         self.wizard.finished.connect(self._done)

@@ -164,6 +164,7 @@ class CalibrationWizard(QWidget):
         rest_between_s: float | None = None,
         name: str = "",
         save: bool = True,
+        theme: Theme = DARK,
     ) -> CalibrationWizard:
         """A wizard on a running acquisition (opened: info and pipeline known), pulling on a timer.
 
@@ -190,6 +191,7 @@ class CalibrationWizard(QWidget):
             scale=acquisition.pipeline.scale,
             source_text=info.description,
             save=save,
+            theme=theme,
         )
         wizard.attach(acquisition)
         return wizard
