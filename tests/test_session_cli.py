@@ -287,3 +287,20 @@ def test_filter_flags_are_compared_with_the_profile_only_when_given(
     code, _, err = run_cli(capsys, *record, "--window-ms", "100", "--seconds", "0.3")
     assert code == 2
     assert "(window_ms 100.0, profile 150.0)" in one_line_error(err) and "mains" not in err
+
+
+def test_sessions_table_keeps_status_aligned_under_long_profile_names(capsys: pytest.CaptureFixture[str], emg_home: Path) -> None:
+    for profile in ("short", "both sides, standard placement, after the warm-up"):
+        src = SimulatedSource("rest", channels=1, fs=500.0, seed=1, realtime=False)
+        record_offline(
+            src,
+            store_path=store_path(emg_home),
+            options=LiveOptions(profile=SimulatedProfile(1)),
+            meta=SessionMeta(source="simulated", profile=profile),
+            max_samples=500,
+        )
+    code, out, _ = run_cli(capsys, "sessions")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    column = lines[0].index("STATUS")
+    assert all(line[column:].startswith("complete") for line in lines[1:]), out

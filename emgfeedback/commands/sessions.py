@@ -46,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print("no sessions recorded yet: record one with emgfeedback record", file=sys.stderr)
         return 0
-    print(f"{'ID':>4}  {'DATE':<16}  {'DURATION':>8}  {'HOLDS':>5}  {'PROFILE':<16}  STATUS")
-    for s, r in zip(sessions, rows, strict=True):
-        profile = (s.profile or "-") + (f" ({s.person})" if s.person else "")
+    profiles = [(s.profile or "-") + (f" ({s.person})" if s.person else "") for s in sessions]
+    width = max(16, *(len(p) for p in profiles))  # the STATUS column stays aligned under long profile names
+    print(f"{'ID':>4}  {'DATE':<16}  {'DURATION':>8}  {'HOLDS':>5}  {'PROFILE':<{width}}  STATUS")
+    for s, r, profile in zip(sessions, rows, profiles, strict=True):
         print(
             f"{s.id:>4}  {s.started.strftime('%Y-%m-%d %H:%M'):<16}  {_duration(s.duration_s):>8}  "
-            f"{r['holds']:>5}  {profile:<16}  {s.status}"
+            f"{r['holds']:>5}  {profile:<{width}}  {s.status}"
         )
     return 0
