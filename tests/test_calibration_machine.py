@@ -392,3 +392,16 @@ def test_plan_errors_are_one_line() -> None:
 def test_plan_duration_matches_the_run(standard_run) -> None:
     assert standard_run.machine.index == pytest.approx(standard_run.machine.plan.duration_s() * FS)
     assert math.isclose(standard_run.machine.plan.duration_s(), 124.0)
+
+
+def test_levels_over_rest_read_the_same_in_every_message() -> None:
+    from emgfeedback.calibration.checks import times_rest
+
+    assert [times_rest(r) for r in (1.5, 4.96, 12.4, 100.2, float("inf"), float("nan"))] == [
+        "1.5x",
+        "5.0x",
+        "12x",
+        "100x",
+        "-",
+        "-",
+    ]

@@ -18,6 +18,15 @@ from emgfeedback.dsp.quality import ChannelQuality, QualityMonitor
 
 #: A trial's reference must be at least this many times the resting noise.
 WEAK_RATIO = 5.0
+
+
+def times_rest(ratio: float) -> str:
+    """A level as a multiple of the resting noise, the same everywhere: ``1.5x``, ``12x``."""
+    if not np.isfinite(ratio):
+        return "-"
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
 #: Trials of one muscle whose (highest - lowest) / highest exceeds this get a warning.
 SPREAD_LIMIT = 0.20
 
@@ -70,7 +79,7 @@ def check_trial(label: str, peak: float, noise: float, quality: ChannelQuality |
             Problem(
                 "weak",
                 Severity.FAIL,
-                f"{label}: too weak, {ratio:.1f}x the resting noise (needs {WEAK_RATIO:g}x): push as hard as you can, "
+                f"{label}: too weak, {times_rest(ratio)} the resting noise (needs {WEAK_RATIO:g}x): push as hard as you can, "
                 "check the electrode placement, and repeat it",
             )
         )
@@ -116,7 +125,7 @@ def weak_reference(label: str, ratio: float) -> Problem:
     return Problem(
         "weak",
         Severity.FAIL,
-        f"{label}: the reference is only {ratio:.1f}x the resting noise (needs {WEAK_RATIO:g}x): "
+        f"{label}: the reference is only {times_rest(ratio)} the resting noise (needs {WEAK_RATIO:g}x): "
         "repeat its trials, pushing as hard as you can",
     )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emgfeedback.calibration import checks
-from emgfeedback.calibration.checks import Problem, Severity
+from emgfeedback.calibration.checks import Problem, Severity, times_rest
 from emgfeedback.calibration.plan import CalibrationPlan, MuscleTest, samples
 from emgfeedback.calibration.reference import MVC_WINDOW_S, highest_mean, spread
 from emgfeedback.calibration.results import (
@@ -410,7 +410,7 @@ class CalibrationMachine:
                 said = (
                     " ".join(p.message for p in last.problems)
                     if last.problems
-                    else f"{last.label}: {last.ratio:.0f}x rest, good."
+                    else f"{last.label}: {times_rest(last.ratio)} rest, good."
                 )
             if self._queue and self._queue[0].test != self._last_test:
                 nxt = self.plan.tests[self._queue[0].test]
@@ -423,7 +423,7 @@ class CalibrationMachine:
         if phase is Phase.DONE:
             res = self.result()
             said = [
-                f"{m.label}: MVC {m.mvc:.4g}, {m.mvc / m.noise if m.noise > 0 else math.inf:.0f}x rest."
+                f"{m.label}: MVC {m.mvc:.4g}, {times_rest(m.mvc / m.noise if m.noise > 0 else math.inf)} rest."
                 if m.ok
                 else f"{m.label}: not usable."
                 for m in res.muscles

@@ -10,6 +10,7 @@ import math
 import time
 from typing import TextIO
 
+from emgfeedback.calibration.checks import times_rest
 from emgfeedback.calibration.machine import CalibrationMachine
 from emgfeedback.calibration.results import Decision, Event, Phase, TrialStatus
 
@@ -58,7 +59,8 @@ class TerminalPrompter:
                 trial = machine.trials[event.trial.id]
                 status = "good" if trial.status is TrialStatus.PASSED else trial.verdict
                 self.say(
-                    f"  {trial.label} (try {trial.attempt}): {trial.peak:.4g} {self.units}, {trial.ratio:.0f}x rest: {status}"
+                    f"  {trial.label} (try {trial.attempt}): {trial.peak:.4g} {self.units}, "
+                    f"{times_rest(trial.ratio)} rest: {status}"
                 )
                 for problem in trial.problems:
                     self.say(f"    {problem.message}")

@@ -161,6 +161,7 @@ def _save(profile: object, out: TextIO) -> Path:
 
 
 def _summary(result: object, units: str, out: TextIO) -> None:
+    from emgfeedback.calibration.checks import times_rest
     from emgfeedback.calibration.results import CalibrationResult
 
     assert isinstance(result, CalibrationResult)
@@ -174,7 +175,7 @@ def _summary(result: object, units: str, out: TextIO) -> None:
         spread = f", spread {100 * m.spread:.0f} %" if len(m.peaks) > 1 else ""
         print(
             f"  {m.label} (channel {m.channel}): MVC {m.mvc:.4g} {units}, noise {m.noise:.3g} {units}, "
-            f"{ratio:.0f}x rest; trials {trials or 'none'}{spread}",
+            f"{times_rest(ratio)} rest; trials {trials or 'none'}{spread}",
             file=out,
         )
     for problem in result.problems:

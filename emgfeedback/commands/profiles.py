@@ -83,12 +83,14 @@ def run(args: argparse.Namespace) -> int:
         f"mains notch {f.mains.value}, envelope {f.window_ms:g} ms, {f.input_mode.value} input",
         file=out,
     )
+    from emgfeedback.calibration.checks import times_rest
+
     for r in profile.references:
         ratio = r.mvc / r.noise if r.noise > 0 else float("inf")
         trials = ", ".join(f"{t:.4g}" for t in r.trials)
         line = (
             f"  {r.name} (channel {r.channel}): MVC {r.mvc:.4g} {profile.units}, noise {r.noise:.3g} {profile.units}, "
-            f"{ratio:.0f}x rest"
+            f"{times_rest(ratio)} rest"
         )
         print(line + (f"; trials {trials}" if trials else ""), file=out)
         for p in r.verdicts:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emgfeedback.calibration.checks import times_rest
 from emgfeedback.calibration.machine import CalibrationMachine
 from emgfeedback.calibration.plan import CalibrationPlan, default_muscles
 from emgfeedback.calibration.profile import Profile, ProfileError, save_profile
@@ -501,7 +502,7 @@ class CalibrationWizard(QWidget):
             self.detail_label.setText(prompt.detail)
             self.detail_label.setStyleSheet(f"color: {self.theme.text};")
         noise = self.machine.noise[self.machine.test.channel]
-        caption = f"{prompt.level / noise:.0f}x rest" if np.isfinite(noise) and noise > 0 else ""
+        caption = f"{times_rest(prompt.level / noise)} rest" if np.isfinite(noise) and noise > 0 else ""
         bar_color = PUSH_COLOR if phase is Phase.CONTRACT else self.theme.muted
         self.level_bar.set_level(prompt.level_fraction, prompt.best_fraction, bar_color, caption)
         self._draw_trace()
@@ -572,7 +573,7 @@ class CalibrationWizard(QWidget):
             trial.label.rsplit(", trial", 1)[0],
             f"{trial.number}" + (f" (try {trial.attempt})" if trial.attempt > 1 else ""),
             f"{trial.peak:.4g}",
-            f"{trial.ratio:.0f}x" if math.isfinite(trial.ratio) else "-",
+            times_rest(trial.ratio),
             verdict,
         )
         if status is TrialStatus.REPLACED:
