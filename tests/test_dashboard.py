@@ -145,8 +145,10 @@ def test_keyboard_shortcuts_change_view_and_settings(qtbot, show_active, profile
     qtbot.addWidget(window)
     show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
+    assert not window.traces.raw_shown
     qtbot.keyClick(window, Qt.Key.Key_W)
-    assert window.traces.raw_plot.isVisible()
+    assert window.traces.raw_shown
+    qtbot.waitUntil(window.traces.raw_plot.isVisible, timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_BracketRight)
     assert window.traces.seconds == 30
     qtbot.keyClick(window, Qt.Key.Key_T)

@@ -268,7 +268,7 @@ class Dashboard(QMainWindow):
                 gauge.set_value(float(pct[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
             index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
             filtered = None
-            if self.traces.raw_plot.isVisible():
+            if self.traces.raw_shown:
                 filtered = ring.latest(self.traces.samples, ("filtered",))[1]["filtered"]
             self.traces.draw(end + 1, index, data["percent"], filtered)
         for cue in self.acq.drain_cues():
@@ -358,7 +358,7 @@ class Dashboard(QMainWindow):
 
     def toggle_raw(self) -> None:
         if self.traces is not None:
-            visible = not self.traces.raw_plot.isVisible()
+            visible = not self.traces.raw_shown  # the switch, not isVisible(): that is False until the window shows
             self.traces.show_raw(visible)
             self.settings.setValue("show_raw", "true" if visible else "false")
 

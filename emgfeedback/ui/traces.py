@@ -186,6 +186,11 @@ class TraceView(QWidget):
         self.raw_plot.setVisible(visible)
 
     @property
+    def raw_shown(self) -> bool:
+        """Whether the raw trace is switched on (even while the window itself is not shown yet)."""
+        return not self.raw_plot.isHidden()
+
+    @property
     def samples(self) -> int:
         return int(self.seconds * self.fs)
 
@@ -209,7 +214,7 @@ class TraceView(QWidget):
         top = min(max(25.0 * math.ceil(peak * 1.05 / 25.0), 100.0), 200.0)
         if top != self._top:
             self._set_top(top)
-        if filtered is not None and self.raw_plot.isVisible():
+        if filtered is not None and self.raw_shown:
             n = filtered.shape[0]
             tt = (np.arange(n) - (n - 1)) / self.fs
             for c, curve in enumerate(self.raw_curves):
