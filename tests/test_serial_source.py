@@ -276,6 +276,22 @@ def test_reconnect_restarts_a_board_that_comes_back_stopped(device_factory: Call
     assert src.stats.reconnects == 1 and len(src.stats.gaps) == 1
 
 
+def test_a_port_that_goes_silent_is_reopened_and_the_board_restarted(device_factory: Callable[..., VirtualDevice]) -> None:
+    dev = device_factory("frame", scenario=COUNTER, fs=1000, channels=1)
+    src = SerialSource(dev.path)
+    src.stall_timeout = 0.5
+    with src:
+        chunks = collect(src, 200)
+        dev.halt()  # the port stays open, the board sends nothing more
+        wait_for(lambda: src.stats.reconnects == 1, 3.0, "the silent port to be reopened")
+        wait_for(lambda: dev.streaming, 2.0, "the host to restart the stream")
+        chunks += collect(src, 300)
+    index, _ = joined(chunks)
+    assert np.all(np.diff(index) > 0)
+    assert len(src.stats.gaps) == 1 and src.stats.gaps[0][1] >= 400  # the silence is a gap, not glued over
+    assert src.last_error is not None and "no data for" in src.last_error
+
+
 def test_read_never_blocks_longer_than_its_timeout_and_interrupt_wakes_it(
     device_factory: Callable[..., VirtualDevice],
 ) -> None:

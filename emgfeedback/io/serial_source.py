@@ -118,6 +118,9 @@ class SerialSource(Source):
     DATA_TIMEOUT = 2.0
     #: Seconds auto-detection stays at a baud rate that yields bytes but no valid data.
     BAUD_DWELL = 0.5
+    #: Seconds without a single byte, once streaming, after which the port is reopened (a stalled
+    #: USB adapter, a board that stopped or hung: reopening resets an Arduino and sends start).
+    STALL_TIMEOUT = 3.0
     #: Reconnect backoff: first wait, growth factor, longest wait (s).
     BACKOFF = (0.05, 1.5, 0.5)
     #: Shortest time between two decodes (s): bytes gather meanwhile; adds at most this much latency.
@@ -144,6 +147,7 @@ class SerialSource(Source):
         self.baud = baud
         self.fs = fs
         self.data_timeout = self.DATA_TIMEOUT if data_timeout is None else data_timeout
+        self.stall_timeout = self.STALL_TIMEOUT  # 0 turns the stall reopen off
         self.port: serial.SerialBase | None = None
         self.detected: str | None = None  # the format in use once open
         self.device_info: DeviceInfo | None = None
@@ -405,18 +409,24 @@ class SerialSource(Source):
     def _run(self) -> None:
         """Read, decode, queue; on a lost port reopen with backoff; any other error ends the thread."""
         port = self.port
+        last_byte = time.monotonic()
         try:
             while not self._closing.is_set() and port is not None:
                 try:
                     data = port.read(port.in_waiting or 1)  # blocks (up to the port timeout) for the first byte
                     if data and port.in_waiting:
                         data += port.read(port.in_waiting)
+                    silent = time.monotonic() - last_byte
+                    if not data and self.stall_timeout > 0 and silent > self.stall_timeout:
+                        raise serial.SerialException(f"no data for {silent:.1f} s, port reopened")
                 except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
                     if self._closing.is_set():
                         break
                     port = self._reconnect(port, exc)
+                    last_byte = time.monotonic()
                     continue
                 if data:
+                    last_byte = time.monotonic()
                     woke = time.monotonic()
                     self._deliver(self._decoder.feed(data), woke)  # type: ignore[union-attr]
                     # let bytes gather: one decode per READ_INTERVAL costs far less CPU than one per USB packet
