@@ -89,6 +89,13 @@ def test_monitor_missing_port_is_one_line(tmp_path: Path, capsys: pytest.Capture
     assert err.count("\n") == 1 and "no such serial port" in err and "emgfeedback devices" in err
 
 
+@pytest.mark.parametrize("source", ["simulated", "/dev/ttyACM0"])
+def test_columns_with_a_live_source_is_refused_not_ignored(source: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["monitor", "--source", source, "--columns", "0,1", "--seconds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--columns picks columns of a replayed file" in err and "--muscles" in err
+
+
 def test_devices_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["devices", "--json"]) == 0
     ports = json.loads(capsys.readouterr().out)

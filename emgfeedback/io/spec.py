@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emgfeedback.config import DEFAULT_FS, check_fs
-from emgfeedback.io.sources import Source
+from emgfeedback.io.sources import Source, SourceError
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
     """Build (not yet open) the source a spec names."""
     opts = options or SourceOptions()
     kind = describe_spec(spec)
+    if opts.columns is not None and kind != "replay":
+        raise SourceError(
+            f"--columns picks columns of a replayed file, not channels of {spec}: "
+            "map the channels you use with --muscles (calibrate) or a profile"
+        )
     if kind == "simulated":
         from emgfeedback.io.simulated import SimulatedSource
 
