@@ -27,11 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the filter chain offline over a recording, write the envelope as CSV",
         description="Run the same causal chain as live (DC removal, band-pass, notch, moving RMS) over a "
         "recording and write CSV with header time_s,ch0_envelope,... (envelope in the input's units).",
-        epilog="example:\n  emgfeedback process ../shared/data/uci_lowerlimb_4Npie_knee_flexion.txt --fs 1000 "
-        "--columns 1,3 --mains 60 --out knee.csv",
+        epilog="example:\n"
+        "  emgfeedback process knee_flexion.txt --fs 1000 --columns 1,3 --mains 60 --out knee.csv\n"
+        "  (a text file of columns at 1 kHz, recorded where mains is 60 Hz)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="text recording: columns of numbers, CSV with header, or a ../shared/data file")
+    p.add_argument(
+        "file", metavar="FILE", help="text recording: columns of numbers (space, tab or comma separated), or CSV with a header"
+    )
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate (required unless the file states it)")
     p.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to process (default: all)")
     p.add_argument("--out", default=None, metavar="OUT.csv", help="output CSV (default: standard output)")
