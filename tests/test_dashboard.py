@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from emgfeedback.config import Band, FilterSpec
 from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.feedback import Cue, State
 from emgfeedback.io.simulated import SimulatedSource, constant_script, rest_script
+from emgfeedback.io.sources import Chunk
 from emgfeedback.live import LiveOptions, build_acquisition
 from emgfeedback.ui.main_window import Dashboard, DashboardConfig
 from emgfeedback.ui.theme import DARK
@@ -70,8 +72,41 @@ def color_pixels(image: QImage, color: str, step: int = 3) -> int:
     return count
 
 
+class GatedSource(SimulatedSource):
+    """A real-time simulated sensor that stops delivering at a gate index until the test moves it.
+
+    The dashboard then shows exactly the scenario's state at the gate, however loaded the machine
+    is (the sensor never drops samples: it catches up once released).
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.gate = 0
+        self._pending: Chunk | None = None
+        self._moved = threading.Event()
+
+    def release(self, index: int) -> None:
+        self.gate = index
+        self._moved.set()
+
+    def read(self, timeout: float = 0.1) -> Chunk | None:
+        if self._pending is None:
+            self._pending = super().read(timeout)
+            if self._pending is None:
+                return None
+        c = self._pending
+        if c.start >= self.gate:
+            self._moved.clear()
+            if c.start >= self.gate:
+                self._moved.wait(timeout)
+            return None
+        n = min(c.samples.shape[0], self.gate - c.start)
+        self._pending = None if n == c.samples.shape[0] else Chunk(c.start + n, c.samples[n:])
+        return Chunk(c.start, c.samples[:n])
+
+
 def test_backbend_holds_states_statistics_and_cues(qtbot, show_active, profile: ChainProfile, tmp_path: Path) -> None:
-    source = SimulatedSource("backbend-hold", speed=SPEED, seed=5)
+    source = GatedSource("backbend-hold", speed=SPEED, seed=5)
     script = source.script
     acq = build_acquisition(source, LiveOptions(profile=profile))
     window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:backbend-hold", "test", theme="dark"))
@@ -82,13 +117,16 @@ def test_backbend_holds_states_statistics_and_cues(qtbot, show_active, profile: 
     fs = 1000
 
     def at(seconds: float) -> None:
-        qtbot.waitUntil(lambda: acq.ring.index >= seconds * fs, timeout=30000)
+        """Let the sensor run up to ``seconds`` into the scenario, and no further, then draw."""
+        gate = round(seconds * fs)
+        source.release(gate)
+        qtbot.waitUntil(lambda: acq.ring.index >= gate, timeout=30000)
 
     (h1_start, h1_stop), _ = script.holds
     at(h1_start)
-    qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: acq.engine.hold is not None, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # the hold starts at the next sample the sensor delivers
     at(h1_start + 6.0)  # settled in band
+    assert acq.engine.hold is not None
     window.refresh()
     assert [g.state for g in window.gauges] == [State.IN] * 4
     save_shot(window, tmp_path, "in_band")
@@ -105,8 +143,10 @@ def test_backbend_holds_states_statistics_and_cues(qtbot, show_active, profile: 
     )
     at(h1_stop)
     with qtbot.waitSignal(window.hold_finished, timeout=10000) as blocker:
-        qtbot.keyClick(window, Qt.Key.Key_Space)
+        qtbot.keyClick(window, Qt.Key.Key_Space)  # the hold ends at the next sample delivered
+        source.release(round((h1_stop + 1.0) * fs))
     summary = blocker.args[0]
+    assert (summary.start_index, summary.stop_index) == (round(h1_start * fs), round(h1_stop * fs))
     qtbot.waitUntil(window.card_host.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: window.card.width() > window.width() / 2, timeout=5000)  # laid out, not squashed
     image = save_shot(window, tmp_path, "hold_summary")
