@@ -32,6 +32,12 @@ def is_glute(name: str) -> bool:
     return muscle_kind(name) == "glute_max"
 
 
+def has_synergy(names: list[str] | tuple[str, ...]) -> bool:
+    """Whether "hamstring in band while the glute max is not over-clenching" means anything for these
+    muscles: it needs at least one high hamstring and one glute max."""
+    return any(is_hamstring(n) for n in names) and any(is_glute(n) for n in names)
+
+
 def short_name(name: str) -> str:
     """``glute_max_left`` -> ``Glute L`` (for a crowded status bar)."""
     kind = {"glute_max": "Glute", "hamstring": "Ham"}.get(muscle_kind(name), muscle_kind(name)[:6])

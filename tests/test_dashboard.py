@@ -285,7 +285,7 @@ def test_few_channels_synergy_na_wide_gauges_and_legend_outside_the_data(qtbot, 
 
 
 def test_trace_colours_are_distinct_and_not_state_colours() -> None:
-    from emgfeedback.ui.palette import MUSCLE_COLORS, is_dashed, muscle_colors
+    from emgfeedback.palette import MUSCLE_COLORS, is_dashed, muscle_colors
     from emgfeedback.ui.theme import THEMES
 
     def distance(a: str, b: str) -> int:
@@ -310,7 +310,7 @@ def test_report_plots_use_the_dashboard_palette_without_qt() -> None:
     import sys
 
     code = (
-        "import sys; import emgfeedback.session.report as r; import emgfeedback.ui.palette as p;"
+        "import sys; import emgfeedback.session.report as r; import emgfeedback.palette as p;"
         "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

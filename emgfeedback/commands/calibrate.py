@@ -365,6 +365,7 @@ def _simulated_source(
     from emgfeedback.io.simulated import MUSCLES, SimulatedSource
 
     scenario = args.source.partition(":")[2] or "calibration"
+    channels = args.channels if args.channels is not None else 4
     if muscles and args.channels is None:
         name, channel = max(muscles.items(), key=lambda kv: kv[1])
         if channel >= len(MUSCLES):
@@ -372,7 +373,7 @@ def _simulated_source(
                 f"muscle {name} is mapped to channel {channel} but the simulated sensor has channels 0-{len(MUSCLES) - 1}: "
                 "fix --muscles"
             )
-    channels = args.channels if args.channels is not None else (max(muscles.values()) + 1 if muscles else 4)
+        channels = channel + 1
     if muscles is None:
         muscles = {m: i for i, m in enumerate(MUSCLES[:channels])}
     fs = args.fs if args.fs is not None else DEFAULT_FS

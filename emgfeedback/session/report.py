@@ -22,11 +22,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from emgfeedback.muscles import display_name, is_glute, is_hamstring
+from emgfeedback.muscles import display_name, has_synergy
+from emgfeedback.palette import is_dashed, muscle_colors  # the dashboard's muscle colours
 from emgfeedback.session.outputs import atomic_output, file_name
 from emgfeedback.session.store import SessionInfo, SessionStore
 from emgfeedback.session.summary import SessionSummary, same_person, summarize
-from emgfeedback.ui.palette import is_dashed, muscle_colors  # plain data, no Qt: the dashboard's muscle colours
 
 BINS = 1600
 BAND_COLOUR = "#2e9d57"
@@ -214,8 +214,6 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
     holds_png = holds_figure(summary)
     progress_png = progress_figure(progress_points(store, info), info.id)
     who = info.person or info.profile or "unnamed"
-    # "hamstring in band while the glute is not over-clenching" needs both muscles
-    has_synergy = any(is_hamstring(m) for m in info.muscles) and any(is_glute(m) for m in info.muscles)
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>emgfeedback session {info.id}</title>",
         f"<style>{_CSS}</style></head><body>",
@@ -237,7 +235,7 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
                     totals["holds"],
                     totals["hold_time_s"],
                     totals["time_in_band_pct"],
-                    totals["synergy_pct"] if has_synergy else "n/a",
+                    totals["synergy_pct"] if has_synergy(info.muscles) else "n/a",
                     totals["overclench_episodes"],
                     totals["gaps"],
                 ]

@@ -8,14 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from emgfeedback.feedback import HoldSummary
-from emgfeedback.muscles import display_name, is_glute, is_hamstring
+from emgfeedback.muscles import display_name, has_synergy
 from emgfeedback.ui.theme import font
-
-
-def has_synergy(names: list[str] | tuple[str, ...]) -> bool:
-    """Whether "hamstring in band while the glute max is not over-clenching" means anything for these
-    muscles: it needs at least one high hamstring and one glute max."""
-    return any(is_hamstring(n) for n in names) and any(is_glute(n) for n in names)
 
 
 def synergy_text(pct: float | None) -> str:

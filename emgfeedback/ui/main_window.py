@@ -31,11 +31,11 @@ from emgfeedback.errors import EXPECTED_ERRORS
 from emgfeedback.feedback import HoldSummary, State
 from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.live import ProfileLike
-from emgfeedback.muscles import short_name
+from emgfeedback.muscles import has_synergy, short_name
 from emgfeedback.paths import data_dir
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
-from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard, has_synergy
+from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from emgfeedback.feedback import State
-from emgfeedback.ui.palette import palette
+from emgfeedback.palette import palette
 
 
 @dataclass(frozen=True)

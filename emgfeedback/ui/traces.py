@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from emgfeedback.config import Band
 from emgfeedback.feedback import State
 from emgfeedback.muscles import display_name
-from emgfeedback.ui.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
+from emgfeedback.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
 from emgfeedback.ui.theme import DARK, Theme, font
 
 #: At most this many points per curve are drawn: the envelope is smooth (150 ms window), so striding loses
