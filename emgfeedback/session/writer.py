@@ -66,13 +66,17 @@ class EpisodeTracker:
         """Episodes that ended in this block, as event data."""
         over = states == State.OVER
         lag = np.maximum(np.asarray(self.dwell if self.dwell is not None else [1] * states.shape[1]) - 1, 0)
-        tail = self._tail if self._tail is not None else np.empty((0, states.shape[1]))
-        ext = np.concatenate([tail, percent]) if lag.any() else percent
-        t = ext.shape[0] - percent.shape[0]  # rows of ext before this block
         keep = int(lag.max(initial=0))
-        self._tail = ext[max(ext.shape[0] - keep, 0) :] if keep else None
-        if not self.open and not over.any():
+        tail = self._tail
+        if keep and percent.shape[0] >= keep:  # the common case: the block alone holds the next tail
+            self._tail = percent[-keep:].copy()
+        elif keep:
+            joined = percent if tail is None else np.concatenate([tail, percent])
+            self._tail = joined[-keep:]
+        if not self.open and not over.any():  # no episode here: nothing more per block
             return []
+        ext = percent if tail is None or not keep else np.concatenate([tail, percent])
+        t = ext.shape[0] - percent.shape[0]  # rows of ext before this block
         done: list[dict[str, Any]] = []
         n = states.shape[0]
         for c in range(states.shape[1]):
