@@ -28,7 +28,7 @@ def run() -> Iterator[Figure]:
     from emgfeedback.calibration import demo_profile
     from emgfeedback.config import Band
     from emgfeedback.io.simulated import SimulatedSource
-    from emgfeedback.live import LiveOptions, build_acquisition
+    from emgfeedback.runtime.live import LiveOptions, build_acquisition
     from emgfeedback.ui.main_window import Dashboard, DashboardConfig
 
     seconds = float(os.environ.get("EMGFEEDBACK_BENCH_SECONDS", "10"))

@@ -27,7 +27,7 @@ def run() -> Iterator[Figure]:
     from emgfeedback.config import Band
     from emgfeedback.io.serial_source import SerialSource
     from emgfeedback.io.virtual_device import VirtualDevice
-    from emgfeedback.live import LiveOptions, build_acquisition
+    from emgfeedback.runtime.live import LiveOptions, build_acquisition
     from emgfeedback.ui.main_window import Dashboard, DashboardConfig
 
     seconds = float(os.environ.get("EMGFEEDBACK_BENCH_SECONDS", "10"))

@@ -23,9 +23,9 @@ import numpy as np
 from benchmarks import Figure
 from emgfeedback.config import Band
 from emgfeedback.feedback import FeedbackEngine
-from emgfeedback.io.acquisition import Block
 from emgfeedback.io.simulated import SimulatedSource
-from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 from emgfeedback.session.store import SessionStore

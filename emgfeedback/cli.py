@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from emgfeedback import __version__, commands
-from emgfeedback.errors import EXPECTED_ERRORS
+from emgfeedback.errors import UserError
 
 EPILOG = """examples:
   emgfeedback demo                     dashboard on the built-in simulated sensor
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except EXPECTED_ERRORS as exc:
+    except UserError as exc:
         print(f"emgfeedback: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from emgfeedback.errors import SettingsError
+
 DEFAULT_FS = 1000.0
 #: Highest sample rate accepted: far above any sEMG front end (a typo like 1e6 would exhaust memory).
 MAX_FS = 100_000.0
@@ -19,10 +21,6 @@ MAX_FS = 100_000.0
 MAX_WINDOW_MS = 10_000.0
 #: The band-pass upper edge stays below this fraction of the sample rate.
 MAX_EDGE_FRACTION = 0.45
-
-
-class SettingsError(ValueError):
-    """An invalid setting; the message is one line naming the problem and the fix."""
 
 
 class InputMode(enum.StrEnum):

@@ -1,14 +1,56 @@
-"""The failures a user can cause and fix; the CLI prints these as one line, no traceback."""
+"""The one tree of expected failures: a leaf module that imports nothing from the package.
+
+Every failure a user can cause and fix derives from :class:`UserError`; its message is one
+line naming the problem and the fix. The CLI catches the base once and prints that line,
+with no traceback and a non-zero exit. Anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
-from emgfeedback.config import SettingsError
-from emgfeedback.io.files import RecordingError
-from emgfeedback.io.sources import SourceError
+
+class UserError(Exception):
+    """An expected failure: the message is one line naming the problem and the fix."""
 
 
-class CliError(RuntimeError):
-    """A command cannot proceed; the message names the problem and the fix."""
+class SettingsError(UserError, ValueError):
+    """An invalid setting (flag, profile field, band, filter) for the stream it applies to."""
 
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (SettingsError, RecordingError, SourceError, CliError)
+class SourceError(UserError, RuntimeError):
+    """A source (serial port, file replay, LSL, BrainFlow, simulator) cannot deliver samples."""
+
+
+class RecordingError(UserError, ValueError):
+    """A recording file cannot be read as asked (format, columns, rate, values)."""
+
+
+class StoreError(UserError, RuntimeError):
+    """The session store cannot do what was asked (missing, damaged, read-only, full)."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the store) is full."""
+
+
+class NewerSchemaError(StoreError):
+    """The store was written by a newer emgfeedback; it is left untouched."""
+
+
+class UnknownSessionError(StoreError):
+    """No session has that id."""
+
+
+class ProfileError(SettingsError):
+    """A calibration profile cannot be used, read or written."""
+
+
+class ProtocolError(SettingsError):
+    """A calibration protocol file cannot be used."""
+
+
+class ExportError(UserError, RuntimeError):
+    """An export cannot be written."""
+
+
+class CommandError(UserError, RuntimeError):
+    """A command cannot proceed for a reason of its own (bad combination of flags, missing tool)."""

@@ -363,6 +363,18 @@ class FeedbackEngine:
     def holding(self) -> bool:
         return self.hold is not None
 
+    @property
+    def has_pending(self) -> bool:
+        """True while a start or stop asked for has not been applied by :meth:`process` yet."""
+        return self._pending_start is not None or self._pending_stop is not None
+
+    @property
+    def hold_requested(self) -> bool:
+        """Whether a hold runs once the pending requests are applied."""
+        if self._pending_stop is not None:
+            return False
+        return self.hold is not None or self._pending_start is not None
+
     def start_hold(self, index: int | None = None) -> None:
         """Start a hold at sample ``index`` (default: the next sample processed)."""
         if self.hold is None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emgfeedback.config import FilterSpec, InputMode, SettingsError
+from emgfeedback.config import FilterSpec, InputMode
+from emgfeedback.errors import SettingsError
 
 
 @dataclass(frozen=True)

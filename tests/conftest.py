@@ -1,4 +1,4 @@
-"""Test-wide set-up: offscreen Qt, a private data directory per test, paths to shared data."""
+"""Test-wide set-up: offscreen Qt, a private data directory per test, the real recordings in tests/data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +28,9 @@ def emg_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """../shared/data, which holds the real recordings."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"{SHARED_DATA} is missing: the tests need ../shared/data beside the project")
-    return SHARED_DATA
+def real_data() -> Path:
+    """tests/data: real recordings from other systems, with their licenses (tests/data/README.md)."""
+    return DATA
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ import pytest
 
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp import Pipeline
-from emgfeedback.io.acquisition import Acquisition, Block
 from emgfeedback.io.replay import ReplaySource
-from emgfeedback.io.ringbuffer import RingBuffer
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.io.sources import Chunk, Source
 from emgfeedback.io.spec import SourceOptions, describe_spec, open_source
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.ringbuffer import RingBuffer
 
 
 def test_ring_buffer_keeps_absolute_indices_and_reports_misses() -> None:
@@ -94,8 +95,8 @@ def test_realtime_simulated_source_streams_at_its_rate() -> None:
     assert not acq.running and acq.ring is not None and acq.ring.index >= 300
 
 
-def test_replay_plays_a_shared_recording_as_fast_as_possible(shared_data: Path) -> None:
-    src = ReplaySource(shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt", columns=[1, 3], realtime=False, chunk_samples=500)
+def test_replay_plays_a_real_recording_as_fast_as_possible(real_data: Path) -> None:
+    src = ReplaySource(real_data / "uci_lowerlimb_4Npie_knee_flexion.txt", columns=[1, 3], realtime=False, chunk_samples=500)
     src.open()
     assert src.info.fs == 1000 and src.info.channel_names == ("BF", "ST")
     chunks = []

@@ -174,9 +174,9 @@ def test_from_recording_refuses_an_empty_name_before_reading(tmp_path: Path, cap
 
 
 def test_from_recording_warns_about_a_name_that_is_not_a_known_muscle(
-    shared_data: Path, capsys: pytest.CaptureFixture[str]
+    real_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["--from-recording", str(shared_data / UCI), "--fs", "1000", "--columns", "1,3", "--mains", "60"]
+    argv = ["--from-recording", str(real_data / UCI), "--fs", "1000", "--columns", "1,3", "--mains", "60"]
     code = main(["calibrate", *argv, "--muscles", "hamstring_left,quad", "--name", "custom"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -189,18 +189,18 @@ def test_from_recording_warns_about_a_name_that_is_not_a_known_muscle(
     assert "warning" not in capsys.readouterr().err
 
 
-def test_replay_channels_need_a_muscle_map(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["calibrate", "--source", f"replay:{shared_data / UCI}", "--name", "x", "--fast"])
+def test_replay_channels_need_a_muscle_map(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["calibrate", "--source", f"replay:{real_data / UCI}", "--name", "x", "--fast"])
     err = capsys.readouterr().err
     assert code == 2 and "are not muscle names" in err and "--muscles" in err
 
 
-def test_replay_too_short_for_the_protocol(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_too_short_for_the_protocol(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [
             "calibrate",
             "--source",
-            f"replay:{shared_data / UCI}",
+            f"replay:{real_data / UCI}",
             "--columns",
             "1,3",
             "--muscles",
@@ -287,8 +287,8 @@ def reference_mvc_and_noise(path: Path, columns: list[int], fs: float, mains: fl
     return mvc, noise
 
 
-def test_from_recording_matches_an_independent_reference(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = shared_data / UCI
+def test_from_recording_matches_an_independent_reference(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = real_data / UCI
     code = main(
         [
             "calibrate",
@@ -321,11 +321,11 @@ def test_from_recording_matches_an_independent_reference(shared_data: Path, caps
     assert profile.muscles == {"hamstring_left": 0, "hamstring_right": 1}
 
 
-def test_from_recording_profile_is_usable_on_a_replay_of_the_same_file(shared_data: Path) -> None:
+def test_from_recording_profile_is_usable_on_a_replay_of_the_same_file(real_data: Path) -> None:
     from emgfeedback.config import FilterSpec
     from emgfeedback.io.replay import ReplaySource
 
-    path = shared_data / UCI
+    path = real_data / UCI
     assert (
         main(
             [
@@ -362,19 +362,19 @@ def test_from_recording_profile_is_usable_on_a_replay_of_the_same_file(shared_da
         (["--columns", "1", "--muscles", "hamstring_left", "--rest-seconds", "60"], "too short for a 60 s rest stretch"),
     ],
 )
-def test_from_recording_errors(shared_data: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["calibrate", "--from-recording", str(shared_data / UCI), "--name", "x", *extra])
+def test_from_recording_errors(real_data: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["calibrate", "--from-recording", str(real_data / UCI), "--name", "x", *extra])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-def test_from_recording_without_a_contraction_is_refused(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_from_recording_without_a_contraction_is_refused(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # VM (column 2, a quadriceps) stays nearly silent during knee flexion: ~3x its quietest 3 s, no clear MVC
     code = main(
         [
             "calibrate",
             "--from-recording",
-            str(shared_data / UCI),
+            str(real_data / UCI),
             "--columns",
             "2",
             "--muscles",

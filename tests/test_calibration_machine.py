@@ -21,8 +21,9 @@ from emgfeedback.calibration import (
 )
 from emgfeedback.calibration.reference import highest_mean
 from emgfeedback.calibration.simulate import person_script
-from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
+from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp import Pipeline
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.simulated import MUSCLES, Script, SimulatedSource, calibration_script, constant_script
 
 FS = 1000.0

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from emgfeedback.calibration import ProtocolError, available_protocols, load_protocol
+from emgfeedback.calibration import available_protocols, load_protocol
 from emgfeedback.calibration.protocol import builtin_protocols, user_protocols_dir
 from emgfeedback.cli import main
+from emgfeedback.errors import ProtocolError
 
 GOOD = """
 schema = 1

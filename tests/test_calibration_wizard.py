@@ -21,8 +21,8 @@ from emgfeedback.calibration import (
 from emgfeedback.calibration.simulate import person_script
 from emgfeedback.config import FilterSpec
 from emgfeedback.dsp import Pipeline
-from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.io.simulated import MUSCLES, SimulatedSource, constant_script
+from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.ui.calibration_wizard import CalibrationWizard
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -245,7 +245,7 @@ def test_wizard_pulls_from_an_acquisition(qtbot, emg_home: Path) -> None:
 
 
 def test_from_acquisition_needs_an_open_source() -> None:
-    from emgfeedback.config import SettingsError
+    from emgfeedback.errors import SettingsError
 
     source = SimulatedSource("rest", channels=1, realtime=False)
     acquisition = Acquisition(source, lambda info: Pipeline(SPEC))

@@ -16,7 +16,7 @@ from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.feedback import Cue, State
 from emgfeedback.io.simulated import SimulatedSource, constant_script, rest_script
 from emgfeedback.io.sources import Chunk
-from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.ui.main_window import Dashboard, DashboardConfig
 from emgfeedback.ui.theme import DARK
 
@@ -195,8 +195,8 @@ def test_keyboard_shortcuts_change_view_and_settings(qtbot, show_active, profile
     assert window.theme.name == "light" and window.settings.value("theme") == "light"
     qtbot.keyClick(window, Qt.Key.Key_M)
     assert window.player.muted
-    qtbot.keyClick(window, Qt.Key.Key_A)
-    assert acq.engine.auto_start
+    qtbot.keyClick(window, Qt.Key.Key_A)  # applied by the reader thread before its next chunk
+    qtbot.waitUntil(lambda: acq.snapshot().auto_start, timeout=5000)
     names = {a.text() for a in window.actions()}
     assert {"Start/stop hold", "Calibrate", "Record", "Mute", "Quit"} <= names
     assert all(a.shortcut().toString() for a in window.actions())

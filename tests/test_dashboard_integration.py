@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from emgfeedback.calibration import demo_profile, save_profile
 from emgfeedback.config import Band
 from emgfeedback.io.simulated import SimulatedSource
-from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import dashboard_recorder_factory
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.summary import summarize

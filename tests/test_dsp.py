@@ -7,9 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emgfeedback.config import Band, FilterSpec, InputMode, Mains, SettingsError, StreamInfo, parse_band, parse_mains
+from emgfeedback.config import Band, FilterSpec, InputMode, Mains, StreamInfo, parse_band, parse_mains
 from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.dsp.envelope import MovingRMS
+from emgfeedback.errors import SettingsError
 
 SPECS = [
     FilterSpec(),

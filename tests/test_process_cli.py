@@ -15,8 +15,8 @@ from emgfeedback.dsp import Pipeline
 from emgfeedback.io.files import load_recording
 
 
-def test_process_writes_envelope_csv_equal_to_the_live_chain(shared_data: Path, tmp_path: Path) -> None:
-    src = shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
+def test_process_writes_envelope_csv_equal_to_the_live_chain(real_data: Path, tmp_path: Path) -> None:
+    src = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
     out = tmp_path / "env.csv"
     assert main(["process", str(src), "--fs", "1000", "--columns", "1,3", "--mains", "60", "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
@@ -92,8 +92,8 @@ def test_missing_file_and_unwritable_output(tmp_path: Path, capsys: pytest.Captu
     assert "cannot be written" in capsys.readouterr().err
 
 
-def test_zero_fs_is_refused_not_taken_as_the_files_rate(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    src = shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt"  # its sidecar states 1000 Hz
+def test_zero_fs_is_refused_not_taken_as_the_files_rate(real_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"  # its sidecar states 1000 Hz
     assert main(["process", str(src), "--fs", "0", "--columns", "1"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == "emgfeedback: error: sample rate 0 Hz is not positive: give the rate with --fs\n"
@@ -135,8 +135,8 @@ def test_disk_full_leaves_the_old_file_and_no_partial_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["env.csv", "ok.txt"]
 
 
-def test_piped_into_head_stops_quietly(shared_data: Path) -> None:
-    src = shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
+def test_piped_into_head_stops_quietly(real_data: Path) -> None:
+    src = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
     proc = subprocess.Popen(
         [sys.executable, "-m", "emgfeedback", "process", str(src), "--fs", "1000", "--columns", "1,3"],
         stdout=subprocess.PIPE,

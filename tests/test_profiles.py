@@ -28,10 +28,11 @@ from emgfeedback.calibration import (
 )
 from emgfeedback.calibration.protocol import builtin_protocols
 from emgfeedback.cli import main
-from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
+from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp import Pipeline
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.simulated import MUSCLES, SimulatedSource, constant_script
-from emgfeedback.live import channel_names
+from emgfeedback.runtime.live import channel_names
 
 INFO = StreamInfo(fs=1000.0, channels=4, units="counts", channel_names=MUSCLES, firmware="emgfeedback 1.0")
 SPEC = FilterSpec(fs=1000.0)

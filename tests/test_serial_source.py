@@ -15,12 +15,13 @@ import pytest
 import serial
 
 from emgfeedback.config import StreamInfo
+from emgfeedback.errors import SourceError
 from emgfeedback.io import serial_source
 from emgfeedback.io.frame_protocol import encode_frames, encode_info
 from emgfeedback.io.p2_protocol import encode_packets
 from emgfeedback.io.protocol import DeviceInfo
 from emgfeedback.io.serial_source import SerialSource, require_channels
-from emgfeedback.io.sources import Chunk, SourceError
+from emgfeedback.io.sources import Chunk
 from emgfeedback.io.spec import SourceOptions, open_source
 from emgfeedback.io.virtual_device import COUNTER, VirtualDevice
 
@@ -484,7 +485,7 @@ def test_acquisition_runs_on_a_serial_source_and_sees_the_reconnect_gap(
 ) -> None:
     from emgfeedback.config import FilterSpec
     from emgfeedback.dsp import Pipeline
-    from emgfeedback.io.acquisition import Acquisition
+    from emgfeedback.runtime.acquisition import Acquisition
 
     link = tmp_path / "board"
     dev = device_factory("frame", fs=1000, channels=4, link=link)

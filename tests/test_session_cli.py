@@ -19,7 +19,7 @@ import pytest
 
 from emgfeedback.cli import main
 from emgfeedback.io.simulated import SimulatedSource
-from emgfeedback.live import LiveOptions
+from emgfeedback.runtime.live import LiveOptions
 from emgfeedback.session.offline import SimulatedProfile, record_offline
 from emgfeedback.session.recorder import SessionMeta
 from emgfeedback.session.store import SessionStore, schema_version
@@ -256,9 +256,9 @@ def test_record_with_a_saved_profile(capsys: pytest.CaptureFixture[str], emg_hom
 
 
 def test_filter_flags_are_compared_with_the_profile_only_when_given(
-    capsys: pytest.CaptureFixture[str], emg_home: Path, shared_data: Path
+    capsys: pytest.CaptureFixture[str], emg_home: Path, real_data: Path
 ) -> None:
-    data = shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
+    data = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
     columns = ["--fs", "1000", "--columns", "1,3"]
     code, _, err = run_cli(
         capsys, "calibrate", "--from-recording", str(data), *columns, "--muscles", "hamstring_left,hamstring_right",

@@ -15,17 +15,18 @@ import numpy as np
 import pyedflib
 import pytest
 
+from emgfeedback.errors import ExportError
 from emgfeedback.feedback import FeedbackUpdate, HoldTracker, State
-from emgfeedback.io.acquisition import Block
 from emgfeedback.io.simulated import SimulatedSource
-from emgfeedback.live import LiveOptions
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.live import LiveOptions
 from emgfeedback.session import export_csv as export_csv_mod
 from emgfeedback.session import export_edf as export_edf_mod
 from emgfeedback.session.export_csv import export_csv
 from emgfeedback.session.export_edf import export_edf
 from emgfeedback.session.export_json import export_json, summary_document
 from emgfeedback.session.offline import OfflineResult, SimulatedProfile, record_offline
-from emgfeedback.session.outputs import ExportError, prepare_out_dir
+from emgfeedback.session.outputs import prepare_out_dir
 from emgfeedback.session.recorder import SessionMeta
 from emgfeedback.session.report import export_report
 from emgfeedback.session.store import SessionStore

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from emgfeedback.feedback import FeedbackUpdate, State
-from emgfeedback.io.acquisition import Acquisition, Block
 from emgfeedback.io.simulated import SimulatedSource, constant_script
-from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session import store as store_mod
 from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emgfeedback.config import FilterSpec, SettingsError
+from emgfeedback.config import FilterSpec
 from emgfeedback.dsp import MvcNormalizer, Pipeline, QualityMonitor
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.simulated import (
     SCENARIOS,
     SimulatedSource,

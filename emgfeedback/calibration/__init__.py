@@ -19,7 +19,7 @@ from emgfeedback.calibration.profile import (
     scan_profiles,
     slugify,
 )
-from emgfeedback.calibration.protocol import MvcProtocol, ProtocolError, Timing, available_protocols, load_protocol
+from emgfeedback.calibration.protocol import MvcProtocol, Timing, available_protocols, load_protocol
 from emgfeedback.calibration.results import (
     CalibrationResult,
     Decision,
@@ -31,6 +31,7 @@ from emgfeedback.calibration.results import (
     TrialStatus,
 )
 from emgfeedback.calibration.runner import CalibrationRun
+from emgfeedback.errors import ProtocolError
 
 __all__ = [
     "DEMO_NAME",

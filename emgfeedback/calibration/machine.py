@@ -29,8 +29,9 @@ from emgfeedback.calibration.results import (
     Trial,
     TrialStatus,
 )
-from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
+from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp.quality import QualityMonitor
+from emgfeedback.errors import SettingsError
 
 Policy = Callable[[Trial], Decision]
 

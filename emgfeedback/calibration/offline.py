@@ -15,8 +15,9 @@ from emgfeedback.calibration.checks import Problem, Severity
 from emgfeedback.calibration.plan import samples
 from emgfeedback.calibration.reference import MVC_WINDOW_S, highest_mean, quietest_mean
 from emgfeedback.calibration.results import CalibrationResult, MuscleResult
-from emgfeedback.config import FilterSpec, SettingsError
+from emgfeedback.config import FilterSpec
 from emgfeedback.dsp.pipeline import Pipeline
+from emgfeedback.errors import SettingsError
 from emgfeedback.muscles import display_name
 
 #: Samples per processing block (bounds memory; chunked equals one-shot).

@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from emgfeedback.calibration.protocol import MvcProtocol, ProtocolError, user_protocols_dir
-from emgfeedback.config import SettingsError
+from emgfeedback.calibration.protocol import MvcProtocol, user_protocols_dir
+from emgfeedback.errors import ProtocolError, SettingsError
 from emgfeedback.muscles import display_name, muscle_kind
 
 #: Seconds at the start of the baseline that are not measured (filters and the envelope window settle).

@@ -27,8 +27,9 @@ from emgfeedback import paths
 from emgfeedback.calibration.checks import Problem, Severity
 from emgfeedback.calibration.protocol import MvcProtocol
 from emgfeedback.calibration.results import CalibrationResult
-from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
+from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp.normalize import MvcNormalizer
+from emgfeedback.errors import ProfileError, SettingsError
 
 FORMAT = "emgfeedback-profile"
 SCHEMA = 1
@@ -36,10 +37,6 @@ METHOD = {
     "mvc": "highest mean of the envelope over a 500 ms window across the trials",
     "noise": "mean envelope over the rest baseline",
 }
-
-
-class ProfileError(SettingsError):
-    """A profile cannot be used, read or written; one line naming it (or its file) and the fix."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from emgfeedback import paths
-from emgfeedback.config import SettingsError
+from emgfeedback.errors import ProtocolError
 
 SCHEMA = 1
 #: Allowed ranges (inclusive) of the timing fields, in seconds (trials: a count).
@@ -35,10 +35,6 @@ TIMING_DEFAULTS: dict[str, float] = {
     "countdown_s": 3.0,
 }
 _TEXT_FIELDS = ("id", "muscle", "title", "position", "resistance")
-
-
-class ProtocolError(SettingsError):
-    """A protocol file cannot be used; one line naming the file, the field and the fix."""
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from emgfeedback.config import FilterSpec, InputMode, Mains, SettingsError, parse_mains
-from emgfeedback.errors import CliError
+from emgfeedback.config import MAX_FS, FilterSpec, InputMode, Mains, parse_mains
+from emgfeedback.errors import CommandError, SettingsError
 from emgfeedback.io.files import parse_columns
 from emgfeedback.io.spec import SourceOptions, describe_spec
-from emgfeedback.live import ProfileLike
+from emgfeedback.runtime.live import ProfileLike
 
 
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
@@ -128,12 +128,21 @@ def filter_spec(args: argparse.Namespace, fs: float) -> FilterSpec:
     return FilterSpec(fs=fs, **given_filters(args))
 
 
+def check_filter_args(args: argparse.Namespace) -> None:
+    """Refuse now, before a device opens, filter flags that are wrong at any rate.
+
+    Flags that depend on the rate (a band edge near Nyquist) are checked at ``--fs`` when given, and
+    otherwise when the source opens and states its real rate, so a 2 kHz board may use ``--band-high 800``.
+    """
+    filter_spec(args, args.fs if args.fs is not None else MAX_FS)
+
+
 def load_profile_by_name(name: str) -> ProfileLike:
     """The calibration profile called ``name`` (display name, slug or path), from the calibration package."""
     try:
         from emgfeedback.calibration import load_profile
     except ImportError:
-        raise CliError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
+        raise CommandError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
     return load_profile(name)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
-from emgfeedback.errors import CliError
+from emgfeedback.errors import CommandError
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
 SIM_REST_BETWEEN_S = 5.0
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.from_recording:
         return _from_recording(args)
     if not args.source:
-        raise CliError("give --source SRC (a serial port, simulated or replay:FILE) or --from-recording FILE")
+        raise CommandError("give --source SRC (a serial port, simulated or replay:FILE) or --from-recording FILE")
     return _live(args)
 
 
@@ -118,13 +118,13 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.trials is not None:
         low, high = TIMING_LIMITS["trials"]
         if not low <= args.trials <= high:
-            raise CliError(f"--trials {args.trials} is out of range: use {low:g} to {high:g}")
+            raise CommandError(f"--trials {args.trials} is out of range: use {low:g} to {high:g}")
     if args.rest_between is not None:
         low, high = TIMING_LIMITS["rest_between_s"]
         if not low <= args.rest_between <= high:  # also NaN
-            raise CliError(f"--rest-between {args.rest_between:g} is out of range: use {low:g} to {high:g} seconds")
+            raise CommandError(f"--rest-between {args.rest_between:g} is out of range: use {low:g} to {high:g} seconds")
     if args.max_attempts < 1:
-        raise CliError(f"--max-attempts {args.max_attempts} is below 1: use 1 or more")
+        raise CommandError(f"--max-attempts {args.max_attempts} is below 1: use 1 or more")
 
 
 def _check_rest_between(rest_between: float | None, protocols: dict) -> None:
@@ -133,7 +133,7 @@ def _check_rest_between(rest_between: float | None, protocols: dict) -> None:
         return
     countdown = max(p.timing.countdown_s for p in protocols.values())
     if rest_between < countdown:
-        raise CliError(
+        raise CommandError(
             f"--rest-between {rest_between:g} is shorter than the {countdown:g} s countdown that runs inside it: "
             f"use --rest-between {countdown:g} or more"
         )
@@ -144,7 +144,7 @@ def _protocols(args: argparse.Namespace) -> dict:
 
     for item in args.protocol:
         if item in STREAM_FORMATS and not Path(item).exists():
-            raise CliError(
+            raise CommandError(
                 f"--protocol takes an MVC protocol file here: for the serial stream format use --stream-protocol {item}"
             )
     return available_protocols(args.protocol)
@@ -190,7 +190,7 @@ def _finish(args: argparse.Namespace, result: object, make_profile: object, unit
     _summary(result, units, out)
     if not result.ok:
         failed = [p.message for p in result.problems if p.severity.value == "fail"]
-        raise CliError(f"calibration not saved: {failed[0] if failed else 'no usable reference'}")
+        raise CommandError(f"calibration not saved: {failed[0] if failed else 'no usable reference'}")
     _save(make_profile(), out)
     return 0
 
@@ -207,7 +207,7 @@ def _from_recording(args: argparse.Namespace) -> int:
     rec = load_recording(args.from_recording).select(columns)
     fs = args.fs if args.fs is not None else rec.fs
     if fs is None:
-        raise CliError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
+        raise CommandError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
     names = _column_muscles(args.muscles, rec.channels, rec.names)
     spec = filter_spec(args, fs)
     result = calibrate_recording(rec.data, names, spec, rest_s=args.rest_seconds)
@@ -233,21 +233,21 @@ def _column_muscles(text: str | None, columns: int, column_names: tuple[str, ...
     if not text:
         fits = columns <= len(SUGGESTED_MUSCLES)
         example = ("" if fits else "--columns 1,3 ") + f"--muscles {','.join(SUGGESTED_MUSCLES[: columns if fits else 2])}"
-        raise CliError(f"name the muscle of each column with --muscles (one distinct name per column), e.g. {example}")
+        raise CommandError(f"name the muscle of each column with --muscles (one distinct name per column), e.g. {example}")
     names = [n.strip() for n in text.split(",") if n.strip()]
     if any("=" in n for n in names):
-        raise CliError(
+        raise CommandError(
             "with --from-recording, --muscles takes one name per column (choose columns with --columns): "
             "e.g. --columns 1,3 --muscles hamstring_left,hamstring_right"
         )
     if len(names) != columns:
-        raise CliError(
+        raise CommandError(
             f"--muscles names {len(names)} muscle(s) for {columns} columns ({', '.join(column_names)}): "
             "give one name per column, or pick columns with --columns"
         )
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
-        raise CliError(
+        raise CommandError(
             f"muscle {twice} is named twice in --muscles: give each column its own muscle, e.g. hamstring_left,hamstring_right"
         )
     for name in names:
@@ -286,7 +286,7 @@ def _live(args: argparse.Namespace) -> int:
     simulated = _is_simulated(args.source)
     fast = args.fast or (simulated and not interactive)
     if args.fast and describe_spec(args.source) == "serial":
-        raise CliError("--fast works only with a simulated or replayed source: a sensor delivers in real time")
+        raise CommandError("--fast works only with a simulated or replayed source: a sensor delivers in real time")
     muscles = parse_muscle_map(args.muscles) if args.muscles else None
     _check_rest_between(args.rest_between, protocols)
     rest_between = args.rest_between if args.rest_between is not None else (SIM_REST_BETWEEN_S if simulated else None)
@@ -301,7 +301,7 @@ def _live(args: argparse.Namespace) -> int:
         if muscles is None:
             muscles = default_muscles(info.names, protocols)
             if muscles is None:
-                raise CliError(
+                raise CommandError(
                     f"the channels of {args.source} ({', '.join(info.names)}) are not muscle names: map them with "
                     "--muscles, e.g. --muscles glute_max_left=0,hamstring_left=1"
                 )
@@ -320,13 +320,13 @@ def _live(args: argparse.Namespace) -> int:
                 chunk = source.read(0.1)
             except EOFError:
                 screen.end_line()
-                raise CliError(
+                raise CommandError(
                     f"{args.source} ended before the calibration finished: use a longer recording or scenario"
                 ) from None
             if chunk is None or chunk.samples.shape[0] == 0:
                 if time.monotonic() - last_data > NO_DATA_S:
                     screen.end_line()
-                    raise CliError(
+                    raise CommandError(
                         f"{args.source}: no data within {NO_DATA_S:g} s: the sensor stopped streaming mid-calibration; "
                         "check the cable and the port (try 'emgfeedback monitor')"
                     )
@@ -369,7 +369,7 @@ def _simulated_source(
     if muscles and args.channels is None:
         name, channel = max(muscles.items(), key=lambda kv: kv[1])
         if channel >= len(MUSCLES):
-            raise CliError(
+            raise CommandError(
                 f"muscle {name} is mapped to channel {channel} but the simulated sensor has channels 0-{len(MUSCLES) - 1}: "
                 "fix --muscles"
             )

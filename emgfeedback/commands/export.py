@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from emgfeedback.errors import CliError
+from emgfeedback.errors import CommandError
 from emgfeedback.progress import Progress
 from emgfeedback.session.outputs import prepare_out_dir
 from emgfeedback.session.store import SessionStore
@@ -39,7 +39,7 @@ def parse_formats(text: str) -> list[str]:
         return list(FORMATS)
     bad = [t for t in items if t not in FORMATS]
     if bad or not items:
-        raise CliError(f"format {bad[0] if bad else text!r} is not known: use {', '.join(FORMATS)} or all")
+        raise CommandError(f"format {bad[0] if bad else text!r} is not known: use {', '.join(FORMATS)} or all")
     return list(dict.fromkeys(items))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from emgfeedback.errors import CliError
+from emgfeedback.errors import CommandError
 
 #: The firmware image shipped inside the package (built by ``make -C firmware bundle``).
 BUNDLED_HEX = "firmware/emgfeedback-uno.hex"
@@ -79,14 +79,14 @@ def avrdude_command(port: str, hex_path: Path | str, board: str = "uno", avrdude
 def check_hex(path: Path) -> None:
     """One-line errors for a missing or non-HEX image."""
     if not path.is_file():
-        raise CliError(f"{path}: no such firmware file: give the image with --hex FILE")
+        raise CommandError(f"{path}: no such firmware file: give the image with --hex FILE")
     try:
         with path.open("rb") as f:
             head = f.read(64).lstrip()
     except OSError as exc:
-        raise CliError(f"{path}: cannot be read ({exc.strerror}): check its permissions") from None
+        raise CommandError(f"{path}: cannot be read ({exc.strerror}): check its permissions") from None
     if not head.startswith(b":"):
-        raise CliError(f"{path}: is not an Intel HEX file (it should start with ':'): give a .hex file built for the board")
+        raise CommandError(f"{path}: is not an Intel HEX file (it should start with ':'): give a .hex file built for the board")
 
 
 def failure_hint(output: str, board: str) -> str:
@@ -112,7 +112,9 @@ def failure_hint(output: str, board: str) -> str:
 def run(args: argparse.Namespace) -> int:
     hex_path = Path(args.hex).expanduser() if args.hex else bundled_hex()
     if not args.port:
-        raise CliError("give the board's serial port with --port, e.g. --port /dev/ttyACM0 (list them with: emgfeedback devices)")
+        raise CommandError(
+            "give the board's serial port with --port, e.g. --port /dev/ttyACM0 (list them with: emgfeedback devices)"
+        )
     avrdude = shutil.which("avrdude")
     command = avrdude_command(args.port, hex_path, args.board, avrdude="avrdude")
     if args.dry_run:
@@ -123,22 +125,22 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: avrdude is not installed: {AVRDUDE_INSTALL}", file=sys.stderr)
         return 0
     if not args.hex and not hex_path.is_file():
-        raise CliError(
+        raise CommandError(
             f"the bundled firmware {hex_path} is missing: build it with 'make -C firmware bundle' "
             "or give an image with --hex FILE"
         )
     check_hex(hex_path)
     if avrdude is None:
-        raise CliError(f"avrdude is not installed: {AVRDUDE_INSTALL}")
+        raise CommandError(f"avrdude is not installed: {AVRDUDE_INSTALL}")
     if args.port.startswith("/dev/") and not os.path.exists(args.port):
-        raise CliError(f"{args.port}: no such port: plug the board in and check the name with emgfeedback devices")
+        raise CommandError(f"{args.port}: no such port: plug the board in and check the name with emgfeedback devices")
     command[0] = avrdude
     board = BOARDS[args.board]
     print(f"flashing {hex_path.name} to {board.description} on {args.port}", file=sys.stderr)
     print("$ " + shlex.join(["avrdude", *command[1:]]), file=sys.stderr, flush=True)
     code, output = _stream(command)
     if code != 0:
-        raise CliError(f"avrdude failed (exit status {code}): {failure_hint(output, args.board)}")
+        raise CommandError(f"avrdude failed (exit status {code}): {failure_hint(output, args.board)}")
     print(
         f"flashed {args.port}: the board restarts and streams; check it with: emgfeedback monitor --source {args.port}",
         file=sys.stderr,
@@ -151,7 +153,7 @@ def _stream(command: list[str]) -> tuple[int, str]:
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except OSError as exc:
-        raise CliError(f"avrdude could not be started ({exc.strerror}): {AVRDUDE_INSTALL}") from None
+        raise CommandError(f"avrdude could not be started ({exc.strerror}): {AVRDUDE_INSTALL}") from None
     assert proc.stdout is not None
     tail = bytearray()
     err = sys.stderr.buffer if hasattr(sys.stderr, "buffer") else None

@@ -8,17 +8,17 @@ from emgfeedback.commands._common import (
     add_filter_args,
     add_source_args,
     chain_for,
+    check_filter_args,
     check_filter_flags,
     default_profile,
-    filter_spec,
     load_profile_by_name,
     positive,
     source_options,
 )
-from emgfeedback.config import DEFAULT_FS, parse_band
-from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.config import parse_band
 from emgfeedback.io.spec import open_source
-from emgfeedback.live import LiveOptions, ProfileLike, build_acquisition
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.live import LiveOptions, ProfileLike, build_acquisition
 
 
 def add_dashboard_args(p: argparse.ArgumentParser) -> None:
@@ -68,7 +68,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     band = parse_band(args.band)
     options = source_options(args)
     # validate the filter flags now, at a nominal rate, so bad flags fail before any window opens
-    filter_spec(args, args.fs if args.fs is not None else DEFAULT_FS)
+    check_filter_args(args)
     check_filter_flags(args, profile)
 
     def make(profile_: ProfileLike | None) -> Acquisition:
@@ -92,9 +92,9 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     )
     recorder = _recorder_factory(profile)
     if args.record and recorder is None:
-        from emgfeedback.errors import CliError
+        from emgfeedback.errors import CommandError
 
-        raise CliError("recording is not available in this installation: reinstall emgfeedback")
+        raise CommandError("recording is not available in this installation: reinstall emgfeedback")
     return run_dashboard(
         make,
         profile,

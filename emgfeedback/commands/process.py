@@ -12,7 +12,7 @@ import numpy as np
 from emgfeedback.commands._common import add_filter_args, filter_spec
 from emgfeedback.config import FilterSpec
 from emgfeedback.dsp.pipeline import Pipeline
-from emgfeedback.errors import CliError
+from emgfeedback.errors import CommandError
 from emgfeedback.io.files import Recording, load_recording, parse_columns
 from emgfeedback.progress import Progress
 from emgfeedback.session.outputs import atomic_output
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     rec = load_recording(args.file).select(parse_columns(args.columns))
     fs = args.fs if args.fs is not None else rec.fs
     if fs is None:
-        raise CliError(f"{Path(args.file).name}: the sample rate is not in the file: give it with --fs")
+        raise CommandError(f"{Path(args.file).name}: the sample rate is not in the file: give it with --fs")
     spec = filter_spec(args, fs)
     out_path = Path(args.out) if args.out else None
     if out_path is None:
@@ -56,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:
             raise  # piped into `head`: the CLI stops quietly
         except OSError as exc:
-            raise CliError(f"standard output cannot be written ({exc.strerror}): write to a file with --out") from None
+            raise CommandError(f"standard output cannot be written ({exc.strerror}): write to a file with --out") from None
         return 0
     if out_path.is_dir():
-        raise CliError(f"{out_path}: is a directory: give a file name for --out")
+        raise CommandError(f"{out_path}: is a directory: give a file name for --out")
     if out_path.exists() and not out_path.is_file():  # a device or a pipe (/dev/stdout, a FIFO): write in place
         try:
             with out_path.open("w", encoding="utf-8", newline="") as stream:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise CliError(f"{out_path}: cannot be written ({exc.strerror}): choose another --out") from None
+            raise CommandError(f"{out_path}: cannot be written ({exc.strerror}): choose another --out") from None
     else:
         with atomic_output(out_path) as stream:  # a failure (disk full) leaves no partial file
             _write(stream, rec, spec)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from emgfeedback.errors import CliError
+from emgfeedback.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.action == "list":
         if args.name:
-            raise CliError(f"'profiles list' takes no name (got {args.name!r}): use 'profiles show NAME'")
+            raise CommandError(f"'profiles list' takes no name (got {args.name!r}): use 'profiles show NAME'")
         entries = scan_profiles()
         if args.json:
             rows = [
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     if not args.name:
-        raise CliError(f"give the profile name: emgfeedback profiles {args.action} NAME")
+        raise CommandError(f"give the profile name: emgfeedback profiles {args.action} NAME")
     if args.action == "delete":
         path = delete_profile(args.name)
         if args.json:

@@ -16,19 +16,19 @@ from emgfeedback.commands._common import (
     add_filter_args,
     add_source_args,
     chain_for,
+    check_filter_args,
     check_filter_flags,
     default_profile,
-    filter_spec,
     load_profile_by_name,
     source_options,
 )
-from emgfeedback.config import DEFAULT_FS, parse_band
-from emgfeedback.errors import CliError
+from emgfeedback.config import parse_band
+from emgfeedback.errors import CommandError
 from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
-from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.io.spec import open_source
-from emgfeedback.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 
 #: Longest wait for the source to deliver its first block before giving up.
@@ -73,7 +73,7 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
         return "waiting for the source..."
     seconds = (w.expected or 0) - (w.first_index or 0)
     parts = [f"{seconds / info.fs:7.1f} s", f"holds {w.holds}"]
-    if acq.engine is not None and acq.engine.holding:
+    if acq.snapshot().hold is not None:
         parts[-1] += " (holding)"
     block = recorder.last_block
     if block is not None and block.percent.size:
@@ -93,7 +93,7 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
 
 def run(args: argparse.Namespace) -> int:
     band = parse_band(args.band)
-    filter_spec(args, args.fs if args.fs is not None else DEFAULT_FS)  # bad filter flags fail now, before the device opens
+    check_filter_args(args)  # bad filter flags fail now, before the device opens
     profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
     check_filter_flags(args, profile)
     options = LiveOptions(
@@ -167,9 +167,9 @@ def run(args: argparse.Namespace) -> int:
     sid = recorder.session_id
     w = recorder.writer
     if sid is None or w is None:
-        raise CliError(failure or f"no data arrived from {args.source}: nothing was recorded")
+        raise CommandError(failure or f"no data arrived from {args.source}: nothing was recorded")
     seconds = ((w.committed_index or 0) - (w.first_index or 0)) / w.fs
     print(f"session {sid} {status}: {seconds:.1f} s, {w.holds} holds, {w.stats.gaps} gaps ({reason['why']})")
     if failure:
-        raise CliError(f"{failure} (session {sid} keeps the {seconds:.1f} s recorded)")
+        raise CommandError(f"{failure} (session {sid} keeps the {seconds:.1f} s recorded)")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emgfeedback.config import SettingsError
+from emgfeedback.errors import SettingsError
 
 
 class MvcNormalizer:

@@ -16,14 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from emgfeedback.config import SettingsError
+from emgfeedback.errors import RecordingError, SettingsError
 
 _SPLIT = re.compile(r"[,;\t ]+")
 _TIME_NAMES = {"time", "time_s", "t", "seconds", "timestamp"}
-
-
-class RecordingError(ValueError):
-    """A recording cannot be used; one line naming the file, the problem and the fix."""
 
 
 @dataclass(frozen=True)

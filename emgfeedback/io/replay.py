@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from emgfeedback.config import SettingsError, StreamInfo
+from emgfeedback.config import StreamInfo
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.files import Recording, load_recording
 from emgfeedback.io.sources import Chunk, Source
 

@@ -24,11 +24,12 @@ import numpy as np
 import serial
 
 from emgfeedback.config import StreamInfo
+from emgfeedback.errors import SourceError
 from emgfeedback.io.frame_protocol import CMD_INFO, CMD_START, FrameDecoder
 from emgfeedback.io.p2_protocol import DEFAULT_FS as P2_DEFAULT_FS
 from emgfeedback.io.p2_protocol import P2Decoder
 from emgfeedback.io.protocol import Decoder, DeviceInfo, Frames
-from emgfeedback.io.sources import Chunk, Source, SourceError
+from emgfeedback.io.sources import Chunk, Source
 from emgfeedback.io.text_protocol import TextDecoder
 
 PROTOCOLS = ("frame", "p2", "text")

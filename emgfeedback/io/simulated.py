@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal
 
-from emgfeedback.config import DEFAULT_FS, SettingsError, StreamInfo
+from emgfeedback.config import DEFAULT_FS, StreamInfo
+from emgfeedback.errors import SettingsError
 from emgfeedback.frontends import PRESETS
 from emgfeedback.io.sources import Chunk, Source
 from emgfeedback.muscles import STANDARD, muscle_kind

@@ -10,10 +10,7 @@ from types import TracebackType
 import numpy as np
 
 from emgfeedback.config import StreamInfo
-
-
-class SourceError(RuntimeError):
-    """A source cannot deliver; the message is one line naming the problem and the fix."""
+from emgfeedback.errors import SourceError
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emgfeedback.config import DEFAULT_FS, check_fs
-from emgfeedback.io.sources import Source, SourceError
+from emgfeedback.errors import SourceError
+from emgfeedback.io.sources import Source
 
 
 @dataclass(frozen=True)

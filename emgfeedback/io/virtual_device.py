@@ -21,7 +21,7 @@ from types import TracebackType
 
 import numpy as np
 
-from emgfeedback.config import SettingsError
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.frame_protocol import MAX_CHANNELS, MAX_FS, MIN_FS, encode_frames, encode_info
 from emgfeedback.io.p2_protocol import CHANNELS as P2_CHANNELS
 from emgfeedback.io.p2_protocol import encode_packets

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 from edfio import Edf, EdfAnnotation, EdfSignal, Recording
 
+from emgfeedback.errors import ExportError
 from emgfeedback.muscles import muscle_kind, muscle_side
-from emgfeedback.session.outputs import ExportError, atomic_output, file_name
+from emgfeedback.session.outputs import atomic_output, file_name
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.summary import SessionSummary
 

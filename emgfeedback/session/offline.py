@@ -13,11 +13,11 @@ from pathlib import Path
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp.normalize import MvcNormalizer
 from emgfeedback.feedback import FeedbackEngine, HoldSummary
-from emgfeedback.io.acquisition import Block
 from emgfeedback.io.simulated import MUSCLES, MVC_UV, NOISE_UV, UV_PER_COUNT
 from emgfeedback.io.sources import Source
-from emgfeedback.live import LiveOptions, build_acquisition
 from emgfeedback.muscles import muscle_kind
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import SessionMeta, describe_acquisition
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.writer import SessionWriter
@@ -25,7 +25,7 @@ from emgfeedback.session.writer import SessionWriter
 
 class SimulatedProfile:
     """A calibration for the simulated sensor from its known MVC and noise levels (a duck-typed
-    :class:`~emgfeedback.live.ProfileLike`), so tests and benchmarks get %MVC without the calibration package."""
+    :class:`~emgfeedback.runtime.live.ProfileLike`), so tests and benchmarks get %MVC without the calibration package."""
 
     def __init__(self, channels: int = 4, name: str = "simulated") -> None:
         self.name = name

@@ -12,12 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from emgfeedback.errors import CliError
+from emgfeedback.errors import ExportError
 from emgfeedback.session.store import is_disk_full
-
-
-class ExportError(CliError):
-    """An export cannot be written; one line naming the problem and the fix."""
 
 
 def prepare_out_dir(out: Path | str | None) -> Path:

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emgfeedback.errors import StoreError
 from emgfeedback.frontends import PRESETS
-from emgfeedback.io.acquisition import Acquisition, Block
-from emgfeedback.session.store import SessionStore, StoreError
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.blocks import Block
+from emgfeedback.session.store import SessionStore
 from emgfeedback.session.writer import SessionWriter, WriterStats
 
 _STOP = object()

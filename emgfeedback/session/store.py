@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from emgfeedback.errors import CliError
+from emgfeedback.errors import NewerSchemaError, StoreError, StoreFullError, UnknownSessionError
 from emgfeedback.paths import sessions_path
 
 #: Stream kinds stored per sample; every flush writes one row of each with the same start and count.
@@ -35,22 +35,6 @@ KINDS = ("raw", "envelope", "percent", "state")
 #: A "recording" session whose heartbeat is older than this (seconds) has lost its writer.
 STALE_AFTER_S = 15.0
 STATUSES = ("recording", "complete", "interrupted")
-
-
-class StoreError(CliError):
-    """The session store cannot do what was asked; one line naming the problem and the fix."""
-
-
-class StoreFullError(StoreError):
-    """The disk (or the store) is full."""
-
-
-class NewerSchemaError(StoreError):
-    """The store was written by a newer emgfeedback; it is left untouched."""
-
-
-class UnknownSessionError(StoreError):
-    """No session has that id."""
 
 
 def is_disk_full(exc: BaseException) -> bool:

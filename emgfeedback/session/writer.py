@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from emgfeedback.feedback import HoldSummary, HoldTracker, State
-from emgfeedback.io.acquisition import Block
+from emgfeedback.feedback import FeedbackUpdate, HoldSummary, HoldTracker, State
+from emgfeedback.runtime.blocks import Block
 from emgfeedback.session.store import KINDS, SessionStore, dumps
 
 #: Heartbeat-only commits (no new data) happen at most this often, seconds.
@@ -186,7 +186,9 @@ class SessionWriter:
     def add_block(self, block: Block) -> None:
         """Buffer one processed block and turn its feedback into events."""
         start, n = block.start, int(block.raw.shape[0])
-        if n == 0:
+        if n == 0:  # an empty block only carries hold changes the UI asked for between two chunks
+            if block.feedback is not None and self.first_index is not None:
+                self._feedback_events(block.feedback)
             return
         if self.first_index is None:
             self.first_index = start
@@ -210,25 +212,28 @@ class SessionWriter:
         self.expected = start + n
         self.stats.blocks += 1
         self.stats.samples += n
-        upd = block.feedback
-        if upd is not None:
-            for summary in upd.finished_holds:  # a hold that ends in this block ...
-                if summary.start_index != upd.started_hold:
-                    self._finish_hold(summary)
-            if upd.started_hold is not None:
-                self.holds += 1
-                self._open_hold = upd.started_hold
-                self.add_event("hold_start", upd.started_hold, {"hold": self.holds})
-            for summary in upd.finished_holds:  # ... or one that starts and ends in it
-                if summary.start_index == upd.started_hold:
-                    self._finish_hold(summary)
-            if self.store_cues:
-                for cue in upd.cues:
-                    self.add_event("cue", cue.index, {"cue": cue.cue.value, "muscle": cue.muscle})
+        if block.feedback is not None:
+            self._feedback_events(block.feedback)
         for ep in self._episodes.update(start, percent, states):
             self.add_event("overclench", ep["start_index"], ep)
         if self._buf_len >= self.chunk_samples:
             self._flush_buffer()
+
+    def _feedback_events(self, upd: FeedbackUpdate) -> None:
+        """Hold starts, finished holds and cues of one block, as events."""
+        for summary in upd.finished_holds:  # a hold that ends in this block ...
+            if summary.start_index != upd.started_hold:
+                self._finish_hold(summary)
+        if upd.started_hold is not None:
+            self.holds += 1
+            self._open_hold = upd.started_hold
+            self.add_event("hold_start", upd.started_hold, {"hold": self.holds})
+        for summary in upd.finished_holds:  # ... or one that starts and ends in it
+            if summary.start_index == upd.started_hold:
+                self._finish_hold(summary)
+        if self.store_cues:
+            for cue in upd.cues:
+                self.add_event("cue", cue.index, {"cue": cue.cue.value, "muscle": cue.muscle})
 
     def _finish_hold(self, summary: HoldSummary) -> None:
         if self._open_hold is None:  # began before this recording did

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from emgfeedback.errors import CliError
-from emgfeedback.io.acquisition import Acquisition
-from emgfeedback.live import ProfileLike
+from emgfeedback.errors import CommandError
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.live import ProfileLike
 
 #: Harmless platform chatter that would only worry a user (no sound server, offscreen plugin limits).
 _QUIET = ("propagateSizeHints", "PulseAudioService", "symbolsresolver", "Using Qt multimedia with FFmpeg")
@@ -46,7 +46,7 @@ def ensure_display(offscreen_ok: bool) -> None:
     if offscreen_ok:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return
-    raise CliError(
+    raise CommandError(
         "no display found (DISPLAY is not set): run this on a desktop session, "
         "or add --screenshot FILE.png --quit-after SECONDS to render offscreen"
     )
@@ -96,7 +96,7 @@ def run_dashboard(
         QTimer.singleShot(int(quit_after * 1000), finish)
     app.exec()
     if failure:
-        raise CliError(failure[0])
+        raise CommandError(failure[0])
     if window.acq.error and not window._built:
-        raise CliError(window.acq.error)
+        raise CommandError(window.acq.error)
     return 0

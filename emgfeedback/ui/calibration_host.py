@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
 
 from emgfeedback.calibration import Profile, list_profiles, load_profile
-from emgfeedback.calibration.profile import ProfileError
-from emgfeedback.config import SettingsError
+from emgfeedback.errors import ProfileError, SettingsError
 from emgfeedback.muscles import STANDARD, muscle_kind
 from emgfeedback.ui.theme import DARK
 

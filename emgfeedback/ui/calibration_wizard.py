@@ -6,7 +6,7 @@ Repeat button per trial. Every action has a key: Space/Enter start/next (and sav
 end), R repeat, A accept a failed trial, S skip it, Esc cancel.
 
 Feed it envelope blocks with :meth:`CalibrationWizard.feed`, or :meth:`attach` it to a
-running :class:`~emgfeedback.io.acquisition.Acquisition` so a QTimer pulls from the ring
+running :class:`~emgfeedback.runtime.acquisition.Acquisition` so a QTimer pulls from the ring
 buffer. It emits ``finished(Profile)`` once the profile is saved, or ``cancelled()``.
 """
 
@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
 from emgfeedback.calibration.checks import times_rest
 from emgfeedback.calibration.machine import CalibrationMachine
 from emgfeedback.calibration.plan import CalibrationPlan, default_muscles
-from emgfeedback.calibration.profile import Profile, ProfileError, save_profile
+from emgfeedback.calibration.profile import Profile, save_profile
 from emgfeedback.calibration.protocol import MvcProtocol, available_protocols
 from emgfeedback.calibration.results import Decision, Event, Phase, Prompt, Trial, TrialStatus
-from emgfeedback.config import FilterSpec, SettingsError, StreamInfo
-from emgfeedback.io.acquisition import Acquisition
+from emgfeedback.config import FilterSpec, StreamInfo
+from emgfeedback.errors import ProfileError, SettingsError
+from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.ui.theme import DARK, Theme, font, scrollbar_css
 
 #: Seconds of envelope history drawn, and the decimation of the drawn trace.

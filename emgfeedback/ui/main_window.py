@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from emgfeedback.config import Band
-from emgfeedback.errors import EXPECTED_ERRORS
+from emgfeedback.errors import UserError
 from emgfeedback.feedback import HoldSummary, State
-from emgfeedback.io.acquisition import Acquisition
-from emgfeedback.live import ProfileLike
 from emgfeedback.muscles import has_synergy, short_name
 from emgfeedback.paths import data_dir
+from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.commands import SetAutoStart
+from emgfeedback.runtime.live import ProfileLike
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
@@ -235,8 +236,10 @@ class Dashboard(QMainWindow):
         self.status_delay.setText(f"delay {delay:.0f} ms")
         self.status_source.setText(self.acq.info.description or self.config.source_text)
         self.setWindowTitle(f"emgfeedback - {self.status_source.text()}")
+        self._auto_start = self.acq.engine is not None and self.acq.engine.auto_start  # set before the stream opened
         if self.acq.engine is not None and self.settings.value("auto_start", "false") == "true":
-            self.acq.engine.auto_start = True
+            self._auto_start = True
+            self.acq.send(SetAutoStart(True))
         if self.player.note:
             self.status_audio.setText(self.player.status)
         self._built = True
@@ -255,16 +258,12 @@ class Dashboard(QMainWindow):
         ring = self.acq.ring
         assert ring is not None and self.traces is not None
         end, last = ring.latest(1, ("percent", "state"))
-        engine = self.acq.engine
-        hold = engine.hold if engine is not None else None
+        hold = self.acq.snapshot().hold
         if last["percent"].shape[0]:
             pct, states = last["percent"][-1], last["state"][-1]
             for c, gauge in enumerate(self.gauges):
                 st = State(int(states[c])) if np.isfinite(states[c]) else State.UNKNOWN
-                in_band = None
-                if hold is not None and hold.summary.muscles[c].samples:
-                    m = hold.summary.muscles[c]
-                    in_band = 100.0 * m.in_band / m.samples
+                in_band = hold.in_band_pct[c] if hold is not None else None
                 gauge.set_value(float(pct[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
             index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
             filtered = None
@@ -278,10 +277,8 @@ class Dashboard(QMainWindow):
             self.show_summary(summary)
             self.hold_finished.emit(summary)
         if hold is not None:
-            s = hold.summary
-            over = sum(m.overclench_episodes for m in s.muscles)
-            synergy = s.synergy_pct if self._has_synergy else None
-            self.hold_timer.show_running(s.duration_s, synergy, over, engine.hold_auto if engine else False)
+            synergy = hold.synergy_pct if self._has_synergy else None
+            self.hold_timer.show_running(hold.duration_s, synergy, hold.overclench_episodes, hold.auto)
         elif self.hold_timer.button.isChecked():
             self.hold_timer.show_idle()
         now = time.monotonic()
@@ -329,15 +326,12 @@ class Dashboard(QMainWindow):
 
     # --- actions ------------------------------------------------------------------------------
     def toggle_hold(self) -> None:
-        engine = self.acq.engine
-        if engine is None:
+        if self.acq.engine is None:
             return
-        if engine.hold is not None:
-            self.acq.stop_hold()
-        else:
+        if self.acq.snapshot().hold is None:
             self.dismiss_summary()
-            self.acq.start_hold()
             self.hold_timer.show_running(0.0, 0.0 if self._has_synergy else None, 0, False)
+        self.acq.toggle_hold()
 
     def show_summary(self, summary: HoldSummary) -> None:
         self.card.show_summary(summary)
@@ -352,9 +346,10 @@ class Dashboard(QMainWindow):
 
     def toggle_auto(self) -> None:
         if self.acq.engine is not None:
-            self.acq.engine.auto_start = not self.acq.engine.auto_start
-            self.settings.setValue("auto_start", "true" if self.acq.engine.auto_start else "false")
-            self.statusBar().showMessage(f"auto-start holds {'on' if self.acq.engine.auto_start else 'off'}", 3000)
+            self._auto_start = not self._auto_start
+            self.acq.send(SetAutoStart(self._auto_start))
+            self.settings.setValue("auto_start", "true" if self._auto_start else "false")
+            self.statusBar().showMessage(f"auto-start holds {'on' if self._auto_start else 'off'}", 3000)
 
     def toggle_raw(self) -> None:
         if self.traces is not None:
@@ -440,7 +435,7 @@ class Dashboard(QMainWindow):
         if self.recorder is None:
             try:
                 self.recorder = self.recorder_factory(self.acq)
-            except EXPECTED_ERRORS as exc:  # e.g. a store from a newer version: say so, keep showing live data
+            except UserError as exc:  # e.g. a store from a newer version: say so, keep showing live data
                 self.show_error(f"recording could not start: {exc}")
                 return
             self.statusBar().showMessage("recording", 3000)

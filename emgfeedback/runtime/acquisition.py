@@ -1,61 +1,30 @@
-"""One reader thread: source -> pipeline -> ring buffer, with status and events for the UI.
+"""One reader thread: source -> pipeline -> feedback -> ring buffer, listeners and snapshots.
 
-The thread never waits on its consumers: the UI pulls from the ring buffer on a
-timer, and listeners (the session recorder) must not block (they get a queue).
+The thread never waits on its consumers: the UI pulls from the ring buffer and the latest
+snapshot on a timer, listeners (the session recorder) must not block, and other threads
+steer it only through :meth:`Acquisition.send`. See :mod:`emgfeedback.runtime` for the
+whole thread contract.
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from emgfeedback.config import StreamInfo
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
-from emgfeedback.feedback import CueEvent, FeedbackEngine, FeedbackUpdate, HoldSummary
-from emgfeedback.io.ringbuffer import RingBuffer
+from emgfeedback.feedback import CueEvent, FeedbackEngine, HoldSummary
 from emgfeedback.io.sources import Source, SourceStats
+from emgfeedback.runtime.blocks import Block, Event, HoldView, LiveSnapshot
+from emgfeedback.runtime.commands import Command, SetAutoStart, StartHold, StopHold, ToggleHold
+from emgfeedback.runtime.ringbuffer import RingBuffer
 
 FIELDS = ("raw", "filtered", "envelope", "percent", "state")
-
-
-@dataclass(frozen=True)
-class Block:
-    """One processed chunk, as handed to listeners; ``feedback`` is None without a feedback engine."""
-
-    start: int
-    raw: np.ndarray
-    filtered: np.ndarray
-    envelope: np.ndarray
-    percent: np.ndarray
-    feedback: FeedbackUpdate | None = None
-
-    @property
-    def states(self) -> np.ndarray:
-        """Band state per sample (int8 :class:`~emgfeedback.feedback.State` values)."""
-        if self.feedback is None:
-            return np.zeros(self.percent.shape, dtype=np.int8)
-        return self.feedback.states
-
-    @property
-    def stop(self) -> int:
-        return self.start + int(self.raw.shape[0])
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened in the stream: ``gap``, ``error``, ``end``, ``open``."""
-
-    kind: str
-    index: int
-    message: str = ""
-    length: int = 0
-    wall_time: float = field(default_factory=time.time)
 
 
 PipelineFactory = Callable[[StreamInfo], Pipeline]
@@ -91,6 +60,9 @@ class Acquisition:
         self.finished = threading.Event()
         self.opened = threading.Event()
         self._listeners: list[Callable[[Block], None]] = []
+        self._listeners_lock = threading.Lock()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._snapshot = LiveSnapshot()
         self._events: list[Event] = []
         self._events_lock = threading.Lock()
         self._quality_lock = threading.Lock()
@@ -102,12 +74,17 @@ class Acquisition:
     # --- control -------------------------------------------------------------------------
     def add_listener(self, callback: Callable[[Block], None]) -> None:
         """Call ``callback(block)`` in the reader thread for every block; it must not block."""
-        self._listeners.append(callback)
+        with self._listeners_lock:
+            self._listeners.append(callback)
 
     def remove_listener(self, callback: Callable[[Block], None]) -> None:
         """Stop calling ``callback`` (a no-op if it is not registered)."""
-        with contextlib.suppress(ValueError):
+        with self._listeners_lock, contextlib.suppress(ValueError):
             self._listeners.remove(callback)
+
+    def send(self, command: Command) -> None:
+        """Queue a command for the reader thread, which applies it before the next chunk (any thread)."""
+        self._commands.put(command)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="emgfeedback-acquisition", daemon=True)
@@ -147,14 +124,20 @@ class Acquisition:
         return out
 
     def start_hold(self) -> None:
-        """Start a backbend hold at the next sample processed (thread-safe)."""
-        if self.engine is not None:
-            self.engine.start_hold()
+        """Start a backbend hold at the next sample processed (queued: safe from any thread)."""
+        self.send(StartHold())
 
     def stop_hold(self) -> None:
-        """End the running hold at the next sample processed (thread-safe)."""
-        if self.engine is not None:
-            self.engine.stop_hold()
+        """End the running hold at the next sample processed (queued: safe from any thread)."""
+        self.send(StopHold())
+
+    def toggle_hold(self) -> None:
+        """Start or stop a hold, decided in the reader thread so a toggle is never lost or doubled."""
+        self.send(ToggleHold())
+
+    def snapshot(self) -> LiveSnapshot:
+        """The reader's state after its latest chunk (immutable; any thread)."""
+        return self._snapshot
 
     def quality_report(self) -> QualityReport | None:
         if self.quality is None:
@@ -201,8 +184,72 @@ class Acquisition:
                 self.opened.set()
                 self.finished.set()
 
+    def _apply_commands(self, at: int) -> None:
+        """Apply every queued command in order; a pending hold change is flushed before the next one."""
+        engine = self.engine
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if engine is None:
+                continue
+            if isinstance(command, SetAutoStart):
+                engine.auto_start = command.on
+                continue
+            want = not engine.hold_requested if isinstance(command, ToggleHold) else isinstance(command, StartHold)
+            if want == engine.hold_requested:
+                continue
+            if engine.has_pending:  # e.g. start then stop then start between two chunks: keep each one
+                self._flush_feedback(at)
+            if want:
+                engine.start_hold(at)
+            else:
+                engine.stop_hold(at)
+
+    def _flush_feedback(self, at: int) -> None:
+        """Apply pending hold changes with an empty block, handed on like any other."""
+        assert self.engine is not None and self.pipeline is not None
+        channels = self.info.channels if self.info is not None else 0
+        empty = np.empty((0, channels))
+        update = self.engine.process(at, empty)
+        self._collect(update.cues, update.finished_holds)
+        self._dispatch(Block(at, empty, empty, empty, empty, update))
+
+    def _collect(self, cues: list[CueEvent], holds: list[HoldSummary]) -> None:
+        if cues or holds:
+            with self._events_lock:
+                self._cues.extend(cues)
+                self._holds.extend(holds)
+
+    def _dispatch(self, block: Block) -> None:
+        with self._listeners_lock:
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            listener(block)
+
+    def _publish(self, index: int) -> None:
+        engine = self.engine
+        if engine is None:
+            self._snapshot = LiveSnapshot(index=index)
+            return
+        view = None
+        if engine.hold is not None:
+            s = engine.hold.summary
+            view = HoldView(
+                number=s.number,
+                start_index=s.start_index,
+                duration_s=s.duration_s,
+                auto=engine.hold_auto,
+                in_band_pct=tuple(100.0 * m.in_band / m.samples if m.samples else None for m in s.muscles),
+                synergy_pct=s.synergy_pct,
+                overclench_episodes=sum(m.overclench_episodes for m in s.muscles),
+            )
+        self._snapshot = LiveSnapshot(index=index, auto_start=engine.auto_start, hold=view, holds_done=len(engine.holds))
+
     def _handle(self, start: int, raw: np.ndarray) -> None:
         assert self.pipeline is not None and self.ring is not None and self.quality is not None
+        self._apply_commands(max(start, self._expected))
         if start > self._expected:
             gap = start - self._expected
             self._event("gap", f"{gap} samples missing", gap)
@@ -212,10 +259,7 @@ class Acquisition:
         update = None
         if self.engine is not None:
             update = self.engine.process(start, out.percent)
-            if update.cues or update.finished_holds:
-                with self._events_lock:
-                    self._cues.extend(update.cues)
-                    self._holds.extend(update.finished_holds)
+            self._collect(update.cues, update.finished_holds)
         block = Block(start, raw, out.filtered, out.envelope, out.percent, update)
         fields = {"raw": raw, "filtered": out.filtered, "envelope": out.envelope, "percent": out.percent}
         self.ring.write({**fields, "state": block.states}, start=start)
@@ -223,5 +267,5 @@ class Acquisition:
             self.quality.update(raw)
         self._expected = block.stop
         self.samples += raw.shape[0]
-        for listener in self._listeners:
-            listener(block)
+        self._dispatch(block)
+        self._publish(block.stop)

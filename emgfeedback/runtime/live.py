@@ -9,12 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from emgfeedback.config import Band, FilterSpec, SettingsError, StreamInfo
+from emgfeedback.config import MAX_FS, Band, FilterSpec, StreamInfo
 from emgfeedback.dsp.normalize import MvcNormalizer
 from emgfeedback.dsp.pipeline import Pipeline
+from emgfeedback.errors import SettingsError
 from emgfeedback.feedback import FeedbackEngine
-from emgfeedback.io.acquisition import Acquisition
 from emgfeedback.io.sources import Source
+from emgfeedback.runtime.acquisition import Acquisition
 
 
 class ProfileLike(Protocol):
@@ -75,5 +76,5 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
         bands = [opts.muscle_bands.get(n, opts.band) for n in names]
         return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start)
 
-    mains = opts.filters(1000.0).mains.hz
+    mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
     return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)

@@ -35,12 +35,12 @@ def _mask(n: int, spans: list[list[float]], fs: float = 1000.0, pad: float = 0.0
     ],
 )
 def test_envelope_bursts_where_the_sidecar_says(
-    shared_data: Path, name: str, channel: str | None, column: int, mains: Mains
+    real_data: Path, name: str, channel: str | None, column: int, mains: Mains
 ) -> None:
-    side = json.loads((shared_data / f"{name}.json").read_text())
+    side = json.loads((real_data / f"{name}.json").read_text())
     activity = side["approx_activity"]
     bursts = activity["bursts_s_on_off_rmscounts"] if channel is None else activity[channel]["bursts_s_on_off_rmsuV"]
-    env = _envelope(shared_data / f"{name}.txt", column, mains)
+    env = _envelope(real_data / f"{name}.txt", column, mains)
     delay = 0.075  # the envelope lags by half its window
     inside = _mask(env.size, [[on + delay, off] for on, off, *_ in bursts])
     outside = ~_mask(env.size, bursts, pad=0.5)
@@ -52,8 +52,8 @@ def test_envelope_bursts_where_the_sidecar_says(
     assert np.median(env[inside]) > 5 * np.median(env[outside])
 
 
-def test_notch_lowers_resting_envelope_of_the_60hz_file(shared_data: Path) -> None:
-    path = shared_data / "uci_lowerlimb_1Nsen_knee_extension_60hz.txt"
+def test_notch_lowers_resting_envelope_of_the_60hz_file(real_data: Path) -> None:
+    path = real_data / "uci_lowerlimb_1Nsen_knee_extension_60hz.txt"
     side = json.loads(path.with_suffix(".json").read_text())
     vm_bursts = side["approx_activity"]["VM"]["bursts_s_on_off_rmsuV"]
     off = _envelope(path, 2, Mains.OFF)
@@ -64,10 +64,10 @@ def test_notch_lowers_resting_envelope_of_the_60hz_file(shared_data: Path) -> No
     assert ratio < 0.7, ratio
 
 
-def test_loader_reads_every_shared_format(shared_data: Path) -> None:
-    uci = load_recording(shared_data / "uci_lowerlimb_4Npie_knee_flexion.txt")
+def test_loader_reads_every_real_format(real_data: Path) -> None:
+    uci = load_recording(real_data / "uci_lowerlimb_4Npie_knee_flexion.txt")
     assert uci.data.shape == (13820, 5) and uci.fs == 1000 and uci.names[:4] == ("RF", "BF", "VM", "ST")
     assert uci.units[0] == "mV"
-    bio = load_recording(shared_data / "biosppy_emg_1.txt")
+    bio = load_recording(real_data / "biosppy_emg_1.txt")
     assert bio.data.shape == (63880, 1) and bio.units == ("counts",)
     assert bio.data.mean() == pytest.approx(2040.036396)

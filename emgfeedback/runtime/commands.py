@@ -1,0 +1,30 @@
+"""Commands other threads send to the reader thread; it applies them, in order, between chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StartHold:
+    """Start a hold at the next sample processed (no-op while one runs)."""
+
+
+@dataclass(frozen=True)
+class StopHold:
+    """End the running hold at the next sample processed (no-op without one)."""
+
+
+@dataclass(frozen=True)
+class ToggleHold:
+    """Stop the hold if one runs or was asked for, else start one: decided in the reader thread."""
+
+
+@dataclass(frozen=True)
+class SetAutoStart:
+    """Switch hold auto-start on or off."""
+
+    on: bool
+
+
+Command = StartHold | StopHold | ToggleHold | SetAutoStart
