@@ -46,3 +46,14 @@ def show_active(qtbot):
         return widget
 
     return show
+
+
+def wait_until(condition, timeout: float = 10.0, interval: float = 0.002, what: str = "") -> None:
+    """Poll ``condition`` until it is true; fail after ``timeout`` seconds (a bound, not a sleep-and-hope)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what or getattr(condition, '__name__', 'a condition')}")
+        time.sleep(interval)

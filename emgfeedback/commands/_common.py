@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emgfeedback.config import MAX_FS, FilterSpec, InputMode, Mains, parse_mains
-from emgfeedback.errors import CommandError, SettingsError
+from emgfeedback.errors import SettingsError
 from emgfeedback.io.files import parse_columns
 from emgfeedback.io.spec import SourceOptions, describe_spec
 from emgfeedback.runtime.live import ProfileLike
@@ -139,10 +139,8 @@ def check_filter_args(args: argparse.Namespace) -> None:
 
 def load_profile_by_name(name: str) -> ProfileLike:
     """The calibration profile called ``name`` (display name, slug or path), from the calibration package."""
-    try:
-        from emgfeedback.calibration import load_profile
-    except ImportError:
-        raise CommandError(f"profile {name!r} cannot be loaded: calibration profiles are not available in this build") from None
+    from emgfeedback.calibration import load_profile
+
     return load_profile(name)
 
 
@@ -170,8 +168,6 @@ def default_profile(spec: str, channels: int | None) -> ProfileLike | None:
     """The demo profile for simulated sources (so %MVC means something); None otherwise."""
     if describe_spec(spec) != "simulated":
         return None
-    try:
-        from emgfeedback.calibration import demo_profile
-    except ImportError:
-        return None
+    from emgfeedback.calibration import demo_profile
+
     return demo_profile(channels or 4)

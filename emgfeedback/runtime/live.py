@@ -78,3 +78,19 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
 
     mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
     return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
+
+
+class Recorder(Protocol):
+    """What the dashboard needs of a session recorder attached to its acquisition."""
+
+    @property
+    def status_text(self) -> str:
+        """Short text for the status bar (duration, holds)."""
+        ...
+
+    def stop(self, status: str = "complete", timeout: float = 10.0) -> int | None:
+        """Close the recording; returns the stored session's id (None if nothing was stored)."""
+        ...
+
+
+RecorderFactory = Callable[[Acquisition], Recorder]

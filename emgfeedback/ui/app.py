@@ -9,7 +9,7 @@ from pathlib import Path
 
 from emgfeedback.errors import CommandError
 from emgfeedback.runtime.acquisition import Acquisition
-from emgfeedback.runtime.live import ProfileLike
+from emgfeedback.runtime.live import ProfileLike, RecorderFactory
 
 #: Harmless platform chatter that would only worry a user (no sound server, offscreen plugin limits).
 _QUIET = ("propagateSizeHints", "PulseAudioService", "symbolsresolver", "Using Qt multimedia with FFmpeg")
@@ -59,7 +59,7 @@ def run_dashboard(
     *,
     screenshot: str | None = None,
     quit_after: float | None = None,
-    recorder_factory: Callable[[Acquisition], object] | None = None,
+    recorder_factory: RecorderFactory | None = None,
     fullscreen: bool = False,
     record: bool = False,
 ) -> int:

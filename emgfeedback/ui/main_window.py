@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QStackedLayout,
     QVBoxLayout,
     QWidget,
@@ -33,7 +32,7 @@ from emgfeedback.muscles import has_synergy, short_name
 from emgfeedback.paths import data_dir
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.commands import SetAutoStart
-from emgfeedback.runtime.live import ProfileLike
+from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
@@ -89,14 +88,14 @@ class Dashboard(QMainWindow):
         config: DashboardConfig,
         *,
         restart: Callable[[ProfileLike | None], Acquisition] | None = None,
-        recorder_factory: Callable[[Acquisition], object] | None = None,
+        recorder_factory: RecorderFactory | None = None,
     ) -> None:
         super().__init__()
         self.acq = acquisition
         self.config = config
         self.restart_with = restart
         self.recorder_factory = recorder_factory
-        self.recorder: object | None = None
+        self.recorder: Recorder | None = None
         self.settings = settings_store()
         self.theme = THEMES.get(config.theme or str(self.settings.value("theme", "dark")), THEMES["dark"])
         self.player = CuePlayer(
@@ -313,7 +312,7 @@ class Dashboard(QMainWindow):
             self.status_quality.setToolTip("\n".join(p for q in report.channels for p in q.problems) or "signal OK")
         self._hints = hints
         if self.recorder is not None:
-            self.status_record.setText(f"\u25cf REC {getattr(self.recorder, 'status_text', '')}")
+            self.status_record.setText(f"\u25cf REC {self.recorder.status_text}")
         else:
             self.status_record.setText("not recording (R)")
 
@@ -387,20 +386,15 @@ class Dashboard(QMainWindow):
 
     def calibrate(self) -> None:
         """Open the calibration wizard on this source; a new profile restarts the live chain with it."""
-        try:
-            from emgfeedback.ui.calibration_host import run_calibration_dialog
-        except ImportError:
-            QMessageBox.information(self, "Calibration", "Run `emgfeedback calibrate` in a terminal.")
-            return
+        from emgfeedback.ui.calibration_host import run_calibration_dialog
+
         profile = run_calibration_dialog(self)
         if profile is not None:
             self.use_profile(profile)
 
     def choose_profile(self) -> None:
-        try:
-            from emgfeedback.ui.calibration_host import pick_profile
-        except ImportError:
-            return
+        from emgfeedback.ui.calibration_host import pick_profile
+
         profile = pick_profile(self)
         if profile is not None:
             self.use_profile(profile)
@@ -440,9 +434,7 @@ class Dashboard(QMainWindow):
                 return
             self.statusBar().showMessage("recording", 3000)
         else:
-            stop = getattr(self.recorder, "stop", None)
-            if stop:
-                stop()
+            self.recorder.stop()
             self.recorder = None
         self.update_status()
 
@@ -450,9 +442,7 @@ class Dashboard(QMainWindow):
         """Stop drawing, recording and acquisition cleanly."""
         self.timer.stop()
         if self.recorder is not None:
-            stop = getattr(self.recorder, "stop", None)
-            if stop:
-                stop()
+            self.recorder.stop()
             self.recorder = None
         self.acq.stop()
         self.help.close()
