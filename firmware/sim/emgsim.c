@@ -117,6 +117,40 @@ static void die(const char *msg)
     exit(1);
 }
 
+/* A realloc that never returns NULL: running out of memory ends the harness with a message. */
+static void *xrealloc(void *ptr, size_t size)
+{
+    void *out = realloc(ptr, size);
+    if (!out && size)
+        die("out of memory");
+    return out;
+}
+
+/* Strict option parsing: the whole text must be a finite number within [lo, hi]. */
+static double parse_double(const char *opt, const char *text, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != 0 || errno == ERANGE || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "emgsim: %s %s is not a number from %g to %g\n", opt, text, lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
+static long parse_long(const char *opt, const char *text, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != 0 || errno == ERANGE || v < lo || v > hi) {
+        fprintf(stderr, "emgsim: %s %s is not a whole number from %ld to %ld\n", opt, text, lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
 /* ---------------------------------------------------------------- input */
 
 static double input_mv(const sim_t *s, uint64_t k, unsigned c)
@@ -162,7 +196,7 @@ static void load_wave(sim_t *s, const char *path)
         exit(1);
     }
     size_t cap = 1024, n = 0;
-    s->wave = malloc(cap * sizeof(double));
+    s->wave = xrealloc(NULL, cap * sizeof(double));
     s->cols = 0;
     s->rows = 0;
     char *line = NULL;
@@ -187,7 +221,7 @@ static void load_wave(sim_t *s, const char *path)
             }
             if (n == cap) {
                 cap *= 2;
-                s->wave = realloc(s->wave, cap * sizeof(double));
+                s->wave = xrealloc(s->wave, cap * sizeof(double));
             }
             s->wave[n++] = v;
             cols++;
@@ -228,9 +262,7 @@ static void uart_out_hook(struct avr_irq_t *irq, uint32_t value, void *param)
         }
         if (s->out_len == s->out_cap) {
             s->out_cap = s->out_cap ? 2 * s->out_cap : 65536;
-            s->out = realloc(s->out, s->out_cap);
-            if (!s->out)
-                die("out of memory");
+            s->out = xrealloc(s->out, s->out_cap);
         }
     }
     s->out[s->out_len++] = b;
@@ -411,12 +443,12 @@ int main(int argc, char **argv)
                 s.gen = GEN_RAMP;
             else if (!strncmp(optarg, "const:", 6)) {
                 s.gen = GEN_CONST;
-                s.const_mv = atof(optarg + 6);
+                s.const_mv = parse_double("--gen const:", optarg + 6, 0, 1e5);
             } else
                 usage();
             break;
         case 's':
-            seconds = atof(optarg);
+            seconds = parse_double("--seconds", optarg, 0, 1e6);
             break;
         case 'o':
             outpath = optarg;
@@ -428,16 +460,16 @@ int main(int argc, char **argv)
             realtime = 1;
             break;
         case 'v':
-            s.vref_mv = (uint32_t)atoi(optarg);
+            s.vref_mv = (uint32_t)parse_long("--vref", optarg, 1000, 6000);
             break;
         case 'd':
-            drain_timeout = atof(optarg);
+            drain_timeout = parse_double("--drain-timeout", optarg, 0, 3600);
             break;
         case 'V':
             s.verbose = 1;
             break;
         case 'b':
-            backlog = atol(optarg);
+            backlog = parse_long("--backlog", optarg, 0, 1L << 30);
             break;
         default:
             usage();
