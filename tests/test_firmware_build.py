@@ -51,7 +51,7 @@ def test_header_constants_are_the_decoders() -> None:
     assert _value(d["EMG_INFO_MAX_PAYLOAD"]) == fp._INFO_MAX_PAYLOAD
     length = d["EMG_DATA_FRAME_LEN"]  # "(7 + 2 * (n))"
     for n in range(1, fp.MAX_CHANNELS + 1):
-        assert eval(length.replace("n", str(n)), {"__builtins__": {}}) == fp.data_frame_length(n)  # noqa: S307
+        assert eval(length.replace("n", str(n)), {"__builtins__": {}}) == fp.data_frame_length(n)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_harness_out_of_memory_is_a_message_not_a_crash(emgsim: Path, tmp_path: 
         text=True,
         timeout=120,
         check=False,
-        preexec_fn=limit,  # noqa: PLW1509 - a POSIX test of a POSIX harness
+        preexec_fn=limit,
     )
     assert r.returncode == 1, r.stderr
     assert "emgsim: out of memory" in r.stderr
