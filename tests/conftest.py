@@ -57,3 +57,54 @@ def wait_until(condition, timeout: float = 10.0, interval: float = 0.002, what: 
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what or getattr(condition, '__name__', 'a condition')}")
         time.sleep(interval)
+
+
+class VirtualBoard:
+    """``emgfeedback simulate-device ARGS`` in a subprocess: a pty that behaves like a board; ``path`` opens it."""
+
+    def __init__(self, *args: str, cwd: Path = ROOT) -> None:
+        import select
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emgfeedback", "simulate-device", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+        )
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 20.0)
+        if not ready:
+            self.proc.kill()
+            pytest.fail("simulate-device printed no path within 20 s")
+        self.path = self.proc.stdout.readline().decode().strip()
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, then the exit code and stderr."""
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=10.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err.decode()
+
+
+@pytest.fixture
+def virtual_board():
+    """A factory of :class:`VirtualBoard`; every board started is stopped after the test."""
+    boards: list[VirtualBoard] = []
+
+    def start(*args: str) -> VirtualBoard:
+        board = VirtualBoard(*args)
+        boards.append(board)
+        return board
+
+    yield start
+    for board in boards:
+        board.stop()
