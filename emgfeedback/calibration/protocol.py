@@ -169,7 +169,7 @@ INSTALLED_FOLDER = "protocols"
 def shipped_protocols_folder() -> Traversable:
     """Where the shipped protocols are: inside the installed package, else the checkout's ``calibration/``."""
     installed = resources.files("emgfeedback.calibration") / INSTALLED_FOLDER
-    if installed.is_dir():
+    if installed.is_dir() and any(entry.name.endswith(".toml") for entry in installed.iterdir()):
         return installed
     return Path(__file__).resolve().parents[2] / "calibration"
 
