@@ -455,5 +455,6 @@ class Dashboard(QMainWindow):
                 stop()
             self.recorder = None
         self.acq.stop()
+        self.player.close()  # stop the sound stream's thread
         self.help.close()
         super().closeEvent(event)
