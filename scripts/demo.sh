@@ -3,5 +3,5 @@
 # built-in simulated sensor (no hardware needed). Extra arguments go to `emgfeedback demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh demo
 exec .venv/bin/emgfeedback demo "$@"

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Set up everything emgfeedback needs on Debian/Ubuntu: system packages (apt), a virtual
-# environment in .venv, and the package with its development tools. Safe to run again:
-# it only installs what is missing. Used by scripts/demo.sh and scripts/test.sh.
+# Set up emgfeedback on Debian/Ubuntu: system packages (apt), a virtual environment, the package.
+#   bash scripts/setup.sh demo   what the app needs at run time: Qt's system libraries + the runtime
+#                                Python dependencies (used by scripts/demo.sh)
+#   bash scripts/setup.sh test   the above + development tools and the firmware toolchain (gcc-avr,
+#                                simavr, avrdude, ...) the test suite uses (scripts/test.sh; the default)
+# Safe to run again: it only installs what is missing. VENV=DIR picks the environment (default .venv).
+# Windows and macOS need none of this: pipx install the package (README, docs/install.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE="${1:-test}"
+case "$MODE" in demo|test) ;; *) echo "setup: error: unknown mode '$MODE': use demo or test" >&2; exit 2 ;; esac
+VENV="${VENV:-.venv}"
 
-# Qt offscreen/window libraries, audio client library, AVR toolchain + simulator, pty tools.
-APT_PACKAGES=(
+# Run time: Qt's offscreen/window libraries and the sound client library miniaudio loads.
+APT_RUNTIME=(
   python3-venv python3-pip
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0
-  libpulse0 avrdude
-  gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat
+  libpulse0
 )
+# Tests: the AVR toolchain + simulator that build and run the firmware, avrdude, pty tools.
+APT_TEST=(avrdude gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat)
+
+APT_PACKAGES=("${APT_RUNTIME[@]}")
+[ "$MODE" = test ] && APT_PACKAGES+=("${APT_TEST[@]}")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -34,14 +45,19 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "setup: error: $PYTHON is $("$PYTHON" --version 2>&1); emgfeedback needs Python 3.11 or newer (set PYTHON=python3.11)" >&2
   exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-  echo "setup: creating .venv" >&2
-  "$PYTHON" -m venv .venv
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV" >&2
+  "$PYTHON" -m venv "$VENV"
 fi
-stamp=.venv/.emgfeedback-installed
+# the test set includes the demo set: a test stamp satisfies a later demo run
+stamp="$VENV/.emgfeedback-$MODE"
+if [ "$MODE" = demo ] && [ -f "$VENV/.emgfeedback-test" ] && [ "$VENV/.emgfeedback-test" -nt pyproject.toml ]; then
+  stamp="$VENV/.emgfeedback-test"
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing emgfeedback and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  target='.'
+  [ "$MODE" = test ] && target='.[dev]'
+  echo "setup: installing emgfeedback ($MODE set) into $VENV" >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$target"
   touch "$stamp"
 fi

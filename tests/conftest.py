@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# cues go through miniaudio's null device: the real output path, silent, the same with or without speakers
+os.environ.setdefault("EMGFEEDBACK_AUDIO", "null")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

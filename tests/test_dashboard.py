@@ -203,28 +203,29 @@ def test_keyboard_shortcuts_change_view_and_settings(qtbot, show_active, profile
     window.close()
 
 
-def test_no_sound_device_means_muted_cues_with_a_note(qtbot) -> None:
+def test_no_sound_device_means_muted_cues_with_a_note(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced through the public switch, so it holds on a laptop with speakers as on a headless CI box."""
     from emgfeedback.feedback import CueEvent
     from emgfeedback.ui.audio import CuePlayer
 
-    player = CuePlayer()
-    assert not player.available  # this machine has no sound device
-    assert "no device" in player.status and player.note
-    assert player.play(CueEvent(Cue.OVER, 10, "glute_max_left")) is False
-    assert player.played[-1].cue is Cue.OVER
+    monkeypatch.setenv("EMGFEEDBACK_AUDIO", "off")
+    for player in (CuePlayer(), CuePlayer(output="off")):
+        assert not player.available and player.output is None
+        assert "muted" in player.status and "EMGFEEDBACK_AUDIO=off" in player.note
+        assert player.play(CueEvent(Cue.OVER, 10, "glute_max_left")) is False
+        assert player.played[-1].cue is Cue.OVER
 
 
-def test_cue_sounds_are_short_distinct_and_not_clipped(tmp_path: Path) -> None:
-    from emgfeedback.ui.sounds import RATE, sound_files, synthesize
+def test_cue_sounds_are_short_distinct_and_not_clipped() -> None:
+    from emgfeedback.ui.sounds import NOTES, RATE, cue_sounds
 
-    waves = {cue: synthesize(cue) for cue in Cue}
+    waves = cue_sounds()
+    assert set(waves) == set(NOTES) == set(Cue)  # every cue kind has a row in the table
     for cue, w in waves.items():
         assert 0.02 < w.size / RATE < 0.6, cue
         assert np.max(np.abs(w)) <= 1.0
     spectra = {cue: np.argmax(np.abs(np.fft.rfft(w, 1 << 16))) for cue, w in waves.items()}
     assert len(set(spectra.values())) >= 5  # dominant pitches differ
-    files = sound_files(tmp_path)
-    assert all(p.stat().st_size > 1000 for p in files.values())
 
 
 def _window_rect(widget, window) -> QRect:

@@ -55,16 +55,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize(("board", "baud"), [("uno", 115200), ("nano", 115200), ("nano-old", 57600)])
 def test_dry_run_prints_the_exact_command_per_board(
-    board: str, baud: int, hex_file: Path, capsys: pytest.CaptureFixture[str]
+    board: str, baud: int, hex_file: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("PATH", str(fake_bin))
     code, out, _ = run(capsys, "--port", "/dev/ttyACM0", "--hex", str(hex_file), "--board", board, "--dry-run")
     assert code == 0
-    expected = f"avrdude -p atmega328p -c arduino -P /dev/ttyACM0 -b {baud} -D -U flash:w:{hex_file}:i"
+    expected = f"{fake_bin / 'avrdude'} -p atmega328p -c arduino -P /dev/ttyACM0 -b {baud} -D -U flash:w:{hex_file}:i"
     assert out.strip() == expected
-    assert shlex.split(out) == flash.avrdude_command("/dev/ttyACM0", hex_file, board)
+    assert shlex.split(out) == flash.avrdude_command("/dev/ttyACM0", hex_file, board, avrdude=str(fake_bin / "avrdude"))
 
 
-def test_dry_run_defaults_to_the_uno_and_the_bundled_hex(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_defaults_to_the_uno_and_the_bundled_hex(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no avrdude anywhere: the command names plain avrdude
+    monkeypatch.setenv("HOME", str(tmp_path))
     code, out, _ = run(capsys, "--port", "COM3", "--dry-run")
     assert code == 0
     args = shlex.split(out)
@@ -83,10 +88,13 @@ def test_missing_avrdude_gives_the_install_hint(
     hex_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH
+    monkeypatch.setenv("HOME", str(tmp_path))  # and no Arduino install in the home folder
+    monkeypatch.delenv("ARDUINO_DIRECTORIES_DATA", raising=False)
     code, _, err = run(capsys, "--port", "/dev/ttyACM0", "--hex", str(hex_file))
     assert code == 2
     assert err.count("\n") == 1
-    assert "avrdude is not installed" in err and "sudo apt install avrdude" in err
+    assert "avrdude not found" in err and "sudo apt install avrdude" in err
+    assert "Arduino IDE 2" in err and "--avrdude PATH" in err  # the three ways to get one
     code, out, err = run(capsys, "--port", "/dev/ttyACM0", "--hex", str(hex_file), "--dry-run")
     assert code == 0 and out.startswith("avrdude ") and "sudo apt install avrdude" in err
 

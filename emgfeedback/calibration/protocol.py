@@ -1,7 +1,8 @@
 """MVC test protocols: TOML data files parsed with tomllib and validated into frozen dataclasses.
 
 One file describes one test (which muscle kind, position and resistance in plain words,
-timings). The shipped ones live in ``emgfeedback/calibration/protocols/``; users add or
+timings). The shipped ones are the project's top-level ``calibration/*.toml`` (user-editable
+data), which the wheel carries as ``emgfeedback/calibration/protocols/`` (setup.py); users add or
 override them with ``--protocol FILE`` or in ``<data dir>/protocols/`` (same ``muscle``
 replaces the shipped test for that muscle kind).
 """
@@ -12,6 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +162,24 @@ def load_protocol(path: str | Path) -> MvcProtocol:
     return parse_protocol(data, str(path))
 
 
+#: The wheel's copy of the top-level calibration/ folder, inside this package (see setup.py).
+INSTALLED_FOLDER = "protocols"
+
+
+def shipped_protocols_folder() -> Traversable:
+    """Where the shipped protocols are: inside the installed package, else the checkout's ``calibration/``."""
+    installed = resources.files("emgfeedback.calibration") / INSTALLED_FOLDER
+    if installed.is_dir() and any(entry.name.endswith(".toml") for entry in installed.iterdir()):
+        return installed
+    return Path(__file__).resolve().parents[2] / "calibration"
+
+
 def builtin_protocols() -> dict[str, MvcProtocol]:
     """The shipped protocols, keyed by muscle kind."""
     out: dict[str, MvcProtocol] = {}
-    folder = resources.files("emgfeedback.calibration") / "protocols"
+    folder = shipped_protocols_folder()
+    if not folder.is_dir():
+        raise ProtocolError(f"{folder}: the shipped calibration protocols are missing: reinstall emgfeedback")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))

@@ -1,19 +1,17 @@
-"""``emgfeedback devices``: list the serial ports and point at the likely Arduino."""
+"""``emgfeedback devices``: list the serial ports, name each board by its USB ids, point at the likely Arduino."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
-#: USB vendor IDs of Arduino boards and the USB-serial bridges clones use.
-KNOWN_VIDS = {
-    0x2341: "Arduino",
-    0x2A03: "Arduino",
-    0x1A86: "CH340 USB-serial",
-    0x0403: "FTDI USB-serial",
-    0x10C4: "CP210x USB-serial",
-}
+from emgfeedback.io.usb_boards import VENDORS, board_name, prefer_callout
+
+#: USB vendor IDs of Arduino boards and the USB-serial bridges clones use (the family shown as ``kind``).
+KNOWN_VIDS = VENDORS
 #: Words in a port's description or manufacturer that suggest a board.
 HINTS = ("arduino", "ch340", "ch341", "ch9102", "wch", "ftdi", "ft232", "cp210", "usb-serial", "usb serial", "uart")
 
@@ -31,6 +29,19 @@ class Port:
     serial_number: str | None
     likely_arduino: bool
     kind: str
+    board: str
+
+
+class PortInfo(Protocol):
+    """What pyserial's ``ListPortInfo`` gives on every system."""
+
+    device: str
+    description: str
+    hwid: str
+    vid: int | None
+    pid: int | None
+    manufacturer: str | None
+    serial_number: str | None
 
 
 def classify(device: str, description: str, *, vid: int | None = None, manufacturer: str | None = None) -> str:
@@ -45,27 +56,36 @@ def classify(device: str, description: str, *, vid: int | None = None, manufactu
     return ""
 
 
-def list_ports(include_all: bool = False) -> list[Port]:
-    """The serial ports, likely boards first; legacy ports with no hardware behind them only with ``include_all``."""
-    from serial.tools import list_ports as lp
-
+def describe_ports(infos: Iterable[PortInfo], include_all: bool = False) -> list[Port]:
+    """Ports as people see them, likely boards first; on macOS only the ``cu.`` twin of each device."""
+    infos = list(infos)
+    keep = set(prefer_callout(p.device for p in infos))
     out = []
-    for p in lp.comports():
+    for p in infos:
         description = p.description or ""
         hwid = p.hwid or ""
-        if not include_all and hwid in ("", "n/a") and description in ("", "n/a"):
+        if p.device not in keep or (not include_all and hwid in ("", "n/a") and description in ("", "n/a")):
             continue
         kind = classify(p.device, description, vid=p.vid, manufacturer=p.manufacturer)
-        out.append(Port(p.device, description, hwid, p.vid, p.pid, p.manufacturer, p.serial_number, bool(kind), kind))
+        board = board_name(p.vid, p.pid) or kind
+        out.append(Port(p.device, description, hwid, p.vid, p.pid, p.manufacturer, p.serial_number, bool(kind), kind, board))
     return sorted(out, key=lambda port: (not port.likely_arduino, port.device))
+
+
+def list_ports(include_all: bool = False) -> list[Port]:
+    """The serial ports pyserial finds on this system (``COM5``, ``/dev/cu.usbmodem1101``, ``/dev/ttyACM0``)."""
+    from serial.tools import list_ports as lp
+
+    return describe_ports(lp.comports(), include_all)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "devices",
         help="list serial ports and mark the likely Arduino",
-        description="List the serial ports. Ports with an Arduino, CH340, FTDI or CP210x USB ID (or a matching "
-        "description) are marked as likely boards; open one with --source PORT.",
+        description="List the serial ports. Each board is named by its USB vendor/product ID (Arduino Uno, Nano "
+        "clones with a CH340, Leonardo/Micro, Teensy, ESP32-S2/S3, CP210x and FTDI bridges); those are marked as "
+        "likely boards. Open one with --source PORT (on macOS the /dev/cu. port is listed, not its tty. twin).",
         epilog="examples:\n  emgfeedback devices\n  emgfeedback devices --json\n"
         "  emgfeedback monitor --source /dev/ttyACM0      then check the stream",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -89,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     width = max(len(p.device) for p in ports)
     for port in ports:
-        mark = f"  <- likely board ({port.kind})" if port.likely_arduino else ""
+        mark = f"  <- likely board: {port.board}" if port.likely_arduino else ""
         print(f"{port.device:<{width}}  {_id(port):<9}  {port.description}{mark}")
     likely = [p for p in ports if p.likely_arduino]
     if likely:

@@ -5,21 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from emgfeedback.avrdude import Avrdude, find_avrdude, not_found_message
 from emgfeedback.errors import CommandError
 
 #: The firmware image shipped inside the package (built by ``make -C firmware bundle``).
 BUNDLED_HEX = "firmware/emgfeedback-uno.hex"
-AVRDUDE_INSTALL = (
-    "install it (Debian/Ubuntu: sudo apt install avrdude; macOS: brew install avrdude), "
-    "or upload with the Arduino IDE as docs/flashing.md explains"
-)
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="uno, nano (new bootloader, 115200 baud) or nano-old (old bootloader, 57600 baud; try it when "
         "a Nano answers 'not in sync') (default uno)",
     )
-    p.add_argument("--dry-run", action="store_true", help="print the avrdude command instead of running it")
+    p.add_argument(
+        "--avrdude",
+        default=None,
+        metavar="PATH",
+        help="the avrdude program (or its install folder) to use; default: the PATH, then an Arduino IDE 2 or "
+        "arduino-cli install, then an Arduino IDE 1.x (each with its own avrdude.conf)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the exact avrdude command instead of running it")
     p.set_defaults(func=run)
 
 
@@ -70,10 +73,11 @@ def bundled_hex() -> Path:
     return Path(str(resources.files("emgfeedback").joinpath(BUNDLED_HEX)))
 
 
-def avrdude_command(port: str, hex_path: Path | str, board: str = "uno", avrdude: str = "avrdude") -> list[str]:
+def avrdude_command(port: str, hex_path: Path | str, board: str = "uno", avrdude: str | Avrdude = "avrdude") -> list[str]:
     """The exact avrdude call: ``-D`` skips the chip erase (the bootloader erases each page as it writes)."""
     b = BOARDS[board]
-    return [avrdude, "-p", b.part, "-c", "arduino", "-P", port, "-b", str(b.baud), "-D", "-U", f"flash:w:{hex_path}:i"]
+    prefix = avrdude.command_prefix() if isinstance(avrdude, Avrdude) else [avrdude]
+    return [*prefix, "-p", b.part, "-c", "arduino", "-P", port, "-b", str(b.baud), "-D", "-U", f"flash:w:{hex_path}:i"]
 
 
 def check_hex(path: Path) -> None:
@@ -115,14 +119,18 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             "give the board's serial port with --port, e.g. --port /dev/ttyACM0 (list them with: emgfeedback devices)"
         )
-    avrdude = shutil.which("avrdude")
-    command = avrdude_command(args.port, hex_path, args.board, avrdude="avrdude")
+    avrdude = find_avrdude(args.avrdude)
+    if args.avrdude and avrdude is None:
+        raise CommandError(f"{args.avrdude}: no avrdude there: give the avrdude program or its install folder")
+    command = avrdude_command(args.port, hex_path, args.board, avrdude=avrdude or "avrdude")
     if args.dry_run:
         print(shlex.join(command))
         if not hex_path.is_file():
             print(f"note: {hex_path} does not exist yet", file=sys.stderr)
         if avrdude is None:
-            print(f"note: avrdude is not installed: {AVRDUDE_INSTALL}", file=sys.stderr)
+            print(f"note: {not_found_message()}", file=sys.stderr)
+        else:
+            print(f"note: avrdude from {avrdude.origin}", file=sys.stderr)
         return 0
     if not args.hex and not hex_path.is_file():
         raise CommandError(
@@ -131,13 +139,12 @@ def run(args: argparse.Namespace) -> int:
         )
     check_hex(hex_path)
     if avrdude is None:
-        raise CommandError(f"avrdude is not installed: {AVRDUDE_INSTALL}")
+        raise CommandError(not_found_message())
     if args.port.startswith("/dev/") and not os.path.exists(args.port):
         raise CommandError(f"{args.port}: no such port: plug the board in and check the name with emgfeedback devices")
-    command[0] = avrdude
     board = BOARDS[args.board]
-    print(f"flashing {hex_path.name} to {board.description} on {args.port}", file=sys.stderr)
-    print("$ " + shlex.join(["avrdude", *command[1:]]), file=sys.stderr, flush=True)
+    print(f"flashing {hex_path.name} to {board.description} on {args.port} (avrdude from {avrdude.origin})", file=sys.stderr)
+    print("$ " + shlex.join(command), file=sys.stderr, flush=True)
     code, output = _stream(command)
     if code != 0:
         raise CommandError(f"avrdude failed (exit status {code}): {failure_hint(output, args.board)}")
@@ -153,7 +160,7 @@ def _stream(command: list[str]) -> tuple[int, str]:
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except OSError as exc:
-        raise CommandError(f"avrdude could not be started ({exc.strerror}): {AVRDUDE_INSTALL}") from None
+        raise CommandError(f"{command[0]} could not be started ({exc.strerror}): {not_found_message()}") from None
     assert proc.stdout is not None
     tail = bytearray()
     err = sys.stderr.buffer if hasattr(sys.stderr, "buffer") else None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from types import FrameType
 
+from emgfeedback.errors import CommandError
 from emgfeedback.io.simulated import SCENARIOS
 from emgfeedback.io.virtual_device import COUNTER, VirtualDevice
 
@@ -42,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not hasattr(os, "openpty"):  # Windows has no pseudo-terminals
+        raise CommandError(
+            "simulate-device needs Linux or macOS (it opens a pseudo-terminal): on Windows use --source simulated instead"
+        )
     fs = args.fs if args.fs is not None else (256.0 if args.protocol == "p2" else 1000.0)
     device = VirtualDevice(args.protocol, scenario=args.scenario, channels=args.channels, fs=fs, seed=args.seed, link=args.link)
     done = threading.Event()

@@ -15,7 +15,6 @@ import os
 import select
 import threading
 import time
-import tty
 from pathlib import Path
 from types import TracebackType
 
@@ -117,7 +116,9 @@ class VirtualDevice:
         self.unplug()
 
     def plug(self) -> str:
-        """A new pty appears (at the same symlink, if any); returns the path to open."""
+        """A new pty appears (at the same symlink, if any); returns the path to open (Linux and macOS only)."""
+        import tty  # POSIX only: imported here so the package imports on Windows
+
         master, slave = os.openpty()
         tty.setraw(slave)  # no echo, no newline translation, whatever the host does
         name = os.ttyname(slave)

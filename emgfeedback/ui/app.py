@@ -75,6 +75,8 @@ def run_dashboard(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgfeedback")
     window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=recorder_factory)
+    if window.player.note:
+        print(f"emgfeedback: {window.player.note} (see emgfeedback doctor)", file=sys.stderr)
     if fullscreen:
         window.showFullScreen()
     else:

@@ -1,33 +1,43 @@
-"""Plays cue decisions through QtMultimedia; with no sound device it stays muted and says so."""
+"""Plays cue decisions through miniaudio; with no sound device or back end it runs muted and says why."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+from PySide6.QtCore import QObject, Signal
 
-from emgfeedback.feedback import Cue, CueEvent
-from emgfeedback.ui.sounds import sound_files
+from emgfeedback.feedback import CueEvent
+from emgfeedback.ui.audio_output import AudioOutput, open_output
+from emgfeedback.ui.sounds import RATE, cue_sounds
 
 
 class CuePlayer(QObject):
-    """One QSoundEffect per cue. ``played`` logs every cue decided (heard or not), for tests."""
+    """One output stream for every cue. ``played`` logs every cue decided (heard or not), for tests.
+
+    ``output`` is ``auto`` (default: the system's sound output), ``off`` (no device: muted) or ``null``
+    (miniaudio's null device); None reads ``EMGFEEDBACK_AUDIO``.
+    """
 
     status_changed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, *, volume: float = 0.8, muted: bool = False) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, volume: float = 0.8, muted: bool = False, output: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.played: list[CueEvent] = []
-        self._effects: dict[Cue, QSoundEffect] = {}
         self._muted = muted
-        self._volume = volume
-        self.available = bool(QMediaDevices.audioOutputs())
-        self.note = "" if self.available else "no sound device: audio cues off"
-        if self.available:
-            for cue, path in sound_files().items():
-                effect = QSoundEffect(self)
-                effect.setSource(QUrl.fromLocalFile(str(path)))
-                effect.setVolume(volume)
-                self._effects[cue] = effect
+        self._volume = min(max(volume, 0.0), 1.0)
+        self._output: AudioOutput | None
+        self._output, why = open_output(RATE, output)
+        self.available = self._output is not None
+        self._why = why or "closed"
+        self.note = "" if self.available else f"{why}: audio cues muted"
+        if self._output is not None:
+            self._output.volume = self._volume
+            self.destroyed.connect(self._output.close)
+
+    @property
+    def output(self) -> AudioOutput | None:
+        """The open stream (None when muted for want of a device): its back end and measured latencies."""
+        return self._output
 
     @property
     def muted(self) -> bool:
@@ -39,8 +49,8 @@ class CuePlayer(QObject):
 
     def set_volume(self, volume: float) -> None:
         self._volume = min(max(volume, 0.0), 1.0)
-        for effect in self._effects.values():
-            effect.setVolume(self._volume)
+        if self._output is not None:
+            self._output.volume = self._volume
         self.status_changed.emit(self.status)
 
     @property
@@ -49,18 +59,26 @@ class CuePlayer(QObject):
 
     @property
     def status(self) -> str:
-        """Short text for the status bar."""
+        """Short text for the status bar; the tooltip-length reason is in :attr:`note`."""
         if not self.available:
-            return "sound: no device (cues off)"
+            return f"sound: muted ({self._why.split(' (')[0]})"
         return "sound: muted" if self._muted else f"sound: {round(self._volume * 100)}%"
 
     def play(self, event: CueEvent) -> bool:
-        """Play one cue; returns whether it was audible."""
+        """Play one cue; returns whether it was audible. Every decision is logged in :attr:`played`."""
         self.played.append(event)
-        if self._muted or not self.available:
+        if self._muted or self._output is None:
             return False
-        effect = self._effects.get(event.cue)
-        if effect is None:
+        samples = cue_sounds().get(event.cue)
+        if samples is None:
             return False
-        effect.play()
+        self._output.play(samples)
         return True
+
+    def close(self) -> None:
+        """Stop the output stream (also done when the player is destroyed)."""
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+            self.available = False
+            self._why = "closed"

@@ -445,5 +445,6 @@ class Dashboard(QMainWindow):
             self.recorder.stop()
             self.recorder = None
         self.acq.stop()
+        self.player.close()  # stop the sound stream's thread
         self.help.close()
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""Synthesized cue sounds: short, distinct, never harsh; written once as WAV files.
+"""Synthesized cue sounds: short, distinct, never harsh; made in memory from the NOTES table.
 
 Each cue is a few notes with soft attack and decay, so a user upside down in a
 backbend can tell them apart without looking: rising = a bit more, falling = ease off,
@@ -7,17 +7,15 @@ a chime = back in band, a faint click = still in band.
 
 from __future__ import annotations
 
-import wave
-from pathlib import Path
+import functools
 
 import numpy as np
-import platformdirs
 
 from emgfeedback.feedback import Cue
 
 RATE = 44100
 
-#: Notes per cue: (frequency Hz, duration s, relative level).
+#: Notes per cue: (frequency Hz, duration s, relative level). A new Cue kind only needs a row here.
 NOTES: dict[Cue, list[tuple[float, float, float]]] = {
     Cue.BELOW: [(440.0, 0.12, 0.8), (660.0, 0.16, 0.8)],
     Cue.OVER: [(880.0, 0.10, 0.9), (587.3, 0.10, 0.9), (440.0, 0.14, 0.9)],
@@ -42,24 +40,7 @@ def synthesize(cue: Cue) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16-bit mono WAV."""
-    pcm = (np.clip(samples, -1, 1) * 32000).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-
-
-def sound_files(directory: Path | None = None) -> dict[Cue, Path]:
-    """WAV file per cue in the user's cache directory, written if missing."""
-    directory = directory or Path(platformdirs.user_cache_dir("emgfeedback", appauthor=False)) / "sounds"
-    directory.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for cue in NOTES:
-        path = directory / f"{cue.value}.wav"
-        if not path.exists():
-            write_wav(path, synthesize(cue))
-        files[cue] = path
-    return files
+@functools.cache
+def cue_sounds() -> dict[Cue, np.ndarray]:
+    """Every cue of :data:`NOTES` synthesized once, in memory, as float32 samples."""
+    return {cue: synthesize(cue).astype(np.float32) for cue in NOTES}
