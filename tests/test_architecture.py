@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "progress": 1,
     "frontends": 1,
     "firmware": 1,
+    "avrdude": 1,
     "__init__": 1,
     "io": 2,
     "dsp": 3,
