@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 
 from emgfeedback.calibration.checks import times_rest
 from emgfeedback.calibration.machine import CalibrationMachine
-from emgfeedback.calibration.plan import CalibrationPlan, default_muscles
+from emgfeedback.calibration.plan import CalibrationPlan, plan_for
 from emgfeedback.calibration.profile import Profile, save_profile
-from emgfeedback.calibration.protocol import MvcProtocol, available_protocols
+from emgfeedback.calibration.protocol import MvcProtocol
 from emgfeedback.calibration.results import Decision, Event, Phase, Prompt, TrialStatus
+from emgfeedback.calibration.saving import calibrated_profile, missing_text
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.errors import ProfileError, SettingsError
 from emgfeedback.runtime.acquisition import Acquisition
@@ -65,8 +66,11 @@ class CalibrationWizard(QWidget):
         source_text: str = "",
         save: bool = True,
         theme: Theme = DARK,
+        update: Profile | None = None,
     ) -> None:
+        """``update``: merge the muscles measured into this saved profile (under its name) instead of a new one."""
         super().__init__(parent)
+        self.update_profile = update
         self.plan = plan
         self.spec = spec
         self.info = info
@@ -84,7 +88,8 @@ class CalibrationWizard(QWidget):
         self._phase_count = 0
         self.setObjectName("calibrationWizard")
         self.setAccessibleName("MVC calibration")
-        self._build(name)
+        self._build(update.name if update is not None else name)
+        self.name_edit.setReadOnly(update is not None)
         self._build_actions()
         self._show(self.machine.prompt)
 
@@ -102,6 +107,7 @@ class CalibrationWizard(QWidget):
         name: str = "",
         save: bool = True,
         theme: Theme = DARK,
+        update: Profile | None = None,
     ) -> CalibrationWizard:
         """A wizard on a running acquisition (opened: info and pipeline known), pulling on a timer.
 
@@ -112,13 +118,7 @@ class CalibrationWizard(QWidget):
             raise SettingsError("the source is not open yet: wait for it to connect, then calibrate")
         info = acquisition.info
         if plan is None:
-            protos = dict(protocols) if protocols is not None else available_protocols()
-            mapping = dict(muscles) if muscles is not None else default_muscles(info.names, protos)
-            if not mapping:
-                raise SettingsError(
-                    f"the channels ({', '.join(info.names)}) are not muscle names: choose a profile or map the muscles first"
-                )
-            plan = CalibrationPlan.build(mapping, protos, channels=info.channels, rest_between_s=rest_between_s)
+            plan = plan_for(info, muscles, protocols, rest_between_s=rest_between_s)
         wizard = cls(
             plan,
             acquisition.pipeline.spec,
@@ -129,6 +129,7 @@ class CalibrationWizard(QWidget):
             source_text=info.description,
             save=save,
             theme=theme,
+            update=update,
         )
         wizard.attach(acquisition)
         return wizard
@@ -191,15 +192,7 @@ class CalibrationWizard(QWidget):
 
     def _build_actions(self) -> None:
         """Keyboard shortcuts for every action (also handled in keyPressEvent when the shortcut map is bypassed)."""
-        self._keys: dict[int, object] = {
-            Qt.Key.Key_Space: self.next_action,
-            Qt.Key.Key_Return: self.next_action,
-            Qt.Key.Key_Enter: self.next_action,
-            Qt.Key.Key_R: self.repeat_last,
-            Qt.Key.Key_A: lambda: self.decide(Decision.ACCEPT),
-            Qt.Key.Key_S: lambda: self.decide(Decision.SKIP),
-            Qt.Key.Key_Escape: self.cancel,
-        }
+        self._keys: dict[int, object] = {}
         for keys, slot in (
             (["Space", "Return", "Enter"], self.next_action),
             (["R"], self.repeat_last),
@@ -207,8 +200,10 @@ class CalibrationWizard(QWidget):
             (["S"], lambda: self.decide(Decision.SKIP)),
             (["Escape"], self.cancel),
         ):
+            sequences = [QKeySequence(k) for k in keys]
+            self._keys.update({seq[0].key(): slot for seq in sequences})
             action = QAction(self)
-            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcuts(sequences)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
             self.addAction(action)
@@ -278,7 +273,7 @@ class CalibrationWizard(QWidget):
             self._message("Type a profile name first (click the name field), then press Enter.", FAIL_COLOR)
             return None
         try:
-            profile = Profile.from_result(
+            profile = calibrated_profile(
                 name,
                 self.machine.result(),
                 self.spec,
@@ -286,16 +281,20 @@ class CalibrationWizard(QWidget):
                 protocols=self.plan.protocols(),
                 scale=self.scale,
                 source=self.source_text,
+                update=self.update_profile,
             )
             if self.save:
-                path = save_profile(profile)
-                profile = replace(profile, path=path)
+                profile = replace(profile, path=save_profile(profile))
         except (ProfileError, SettingsError, OSError) as exc:
             self._message(str(exc), FAIL_COLOR)
             return None
         self.profile = profile
         self._timer.stop()
-        self._message(f"Saved profile '{profile.name}'." if self.save else f"Profile '{profile.name}' ready.", GOOD_COLOR)
+        said = f"Saved profile '{profile.name}'" if self.save else f"Profile '{profile.name}' ready"
+        if profile.complete:
+            self._message(f"{said}.", GOOD_COLOR)
+        else:
+            self._message(f"{said} without {missing_text(profile)}: press C later to redo only that.", PUSH_COLOR)
         self.finished.emit(profile)
         return profile
 
