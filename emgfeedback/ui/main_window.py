@@ -36,14 +36,16 @@ from emgfeedback.runtime.commands import SetAutoStart
 from emgfeedback.runtime.live import ProfileLike
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
-from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
+from emgfeedback.ui.hold_panel import HoldTimer
+from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 
 #: (key, what it does) for the help overlay and the docs.
 SHORTCUTS = [
     ("Space", "start / stop a backbend hold"),
-    ("Enter / Esc", "close the hold summary"),
+    ("Enter / Esc", "close the hold summary (it closes itself when a hold starts)"),
+    ("H", "show / hide the last hold's summary"),
     ("A", "auto-start holds when the muscles enter the band"),
     ("C", "calibrate MVC (wizard)"),
     ("P", "choose a calibration profile"),
@@ -149,19 +151,14 @@ class Dashboard(QMainWindow):
         self.waiting.setFont(font(24, bold=True))
         self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.gauge_row.addWidget(self.waiting)
-        self.card_host = QWidget()
-        card_layout = QVBoxLayout(self.card_host)
-        card_layout.setContentsMargins(60, 20, 60, 20)
-        self.card = SummaryCard()
-        self.card.dismissed.connect(self.dismiss_summary)
-        card_layout.addWidget(self.card)
-        self.card_host.setVisible(False)
         self.stack.addWidget(self.gauge_host)
-        self.stack.addWidget(self.card_host)
         self.stack.setCurrentWidget(self.gauge_host)
         outer.addWidget(self.stack_host, 5)
-        self.trace_host = QVBoxLayout()
-        outer.addLayout(self.trace_host, 3)
+        self.below = BelowGauges()  # the traces, or the last summary in their place: never over the gauges
+        self.trace_host = self.below.trace_layout
+        self.card, self.card_host = self.below.card, self.below.card_host
+        self.card.dismissed.connect(self.dismiss_summary)
+        outer.addWidget(self.below, 3)
         self.help = QLabel("<br>".join(f"<b>{k}</b> &nbsp; {v}" for k, v in SHORTCUTS))
         self.help.setFont(font(15))
         self.help.setWindowFlags(Qt.WindowType.Tool)
@@ -201,6 +198,7 @@ class Dashboard(QMainWindow):
         self.actions_by_name = {
             "hold": self._action("Start/stop hold", ["Space"], self.toggle_hold),
             "dismiss": self._action("Close summary", ["Return", "Enter", "Escape"], self.dismiss_summary),
+            "summary": self._action("Last hold summary", ["H"], self.toggle_summary),
             "auto": self._action("Auto-start holds", ["A"], self.toggle_auto),
             "calibrate": self._action("Calibrate", ["C"], self.calibrate),
             "profile": self._action("Choose profile", ["P"], self.choose_profile),
@@ -277,6 +275,8 @@ class Dashboard(QMainWindow):
             self.show_summary(summary)
             self.hold_finished.emit(summary)
         if hold is not None:
+            if self.below.card_shown:  # a hold started (by key or automatically): the card gives way to the traces
+                self.dismiss_summary()
             synergy = hold.synergy_pct if self._has_synergy else None
             self.hold_timer.show_running(hold.duration_s, synergy, hold.overclench_episodes, hold.auto)
         elif self.hold_timer.button.isChecked():
@@ -334,15 +334,25 @@ class Dashboard(QMainWindow):
         self.acq.toggle_hold()
 
     def show_summary(self, summary: HoldSummary) -> None:
-        self.card.show_summary(summary)
-        self.card_host.setVisible(True)
-        self.stack.setCurrentWidget(self.card_host)
+        """The hold's card below the gauges, unless another hold already runs (then H shows it later)."""
+        if self.acq.snapshot().hold is None:
+            self.below.show_card(summary)
         synergy = f", synergy {summary.synergy_pct:.0f}%" if has_synergy([m.name for m in summary.muscles]) else ""
-        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s{synergy}")
+        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s{synergy}  (H: its summary)")
 
     def dismiss_summary(self) -> None:
-        self.card_host.setVisible(False)
-        self.stack.setCurrentWidget(self.gauge_host)
+        self.below.show_traces()
+
+    def toggle_summary(self) -> None:
+        """H: show or hide the last hold's summary (while a hold runs the gauges and traces stay)."""
+        if self.below.card_shown:
+            self.dismiss_summary()
+        elif not self.summaries:
+            self.statusBar().showMessage("no hold yet: its summary shows here when it ends", 3000)
+        elif self.acq.snapshot().hold is not None:
+            self.statusBar().showMessage("a hold is running: its summary shows when it ends", 3000)
+        else:
+            self.below.show_card(self.summaries[-1])
 
     def toggle_auto(self) -> None:
         if self.acq.engine is not None:
