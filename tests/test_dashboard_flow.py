@@ -57,12 +57,12 @@ def test_auto_hold_summary_gives_way_to_the_gauges_of_the_next_hold(
     at(h1_stop + 4.0)  # ended by itself: its summary shows below the gauges, the gauges stay whole
     qtbot.waitUntil(lambda: len(window.summaries) == 1 and window.card.isVisible(), timeout=10000)
     assert window.card.heading.text().startswith("Hold 1")
-    assert gauges_unobstructed(window) and not window.traces.isVisible()
+    qtbot.waitUntil(lambda: gauges_unobstructed(window) and not window.traces.isVisible(), timeout=5000)
     save_shot(window, tmp_path, "auto_hold_summary")
     at(h2_start + 6.0)  # the next hold started by itself: nobody pressed Enter
     assert acq.snapshot().hold is not None and acq.snapshot().hold.auto
     qtbot.waitUntil(lambda: not window.card.isVisible(), timeout=5000)
-    assert gauges_unobstructed(window) and window.traces.isVisible()
+    qtbot.waitUntil(lambda: gauges_unobstructed(window) and window.traces.isVisible(), timeout=5000)
     assert window.hold_timer.title.text() == "HOLD (auto)"
     shot = save_shot(window, tmp_path, "auto_hold_second_hold")
     assert shot.width() >= 1400
@@ -70,10 +70,44 @@ def test_auto_hold_summary_gives_way_to_the_gauges_of_the_next_hold(
     assert not window.card.isVisible() and "a hold is running" in window.statusBar().currentMessage()
     at(h2_stop + 4.0)
     qtbot.waitUntil(lambda: len(window.summaries) == 2 and window.card.isVisible(), timeout=10000)
-    assert window.card.heading.text().startswith("Hold 2") and gauges_unobstructed(window)
+    assert window.card.heading.text().startswith("Hold 2")
+    qtbot.waitUntil(lambda: gauges_unobstructed(window), timeout=5000)
     assert "(H: its summary)" in window.hold_timer.detail.text()
     qtbot.keyClick(window, Qt.Key.Key_H)  # H hides it, and brings it back
     assert not window.card.isVisible() and window.traces.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert window.card.isVisible() and window.card.heading.text().startswith("Hold 2")
+    window.close()
+
+
+def test_test_sounds_plays_each_cue_once_with_its_name(qtbot, show_active, profile: ChainProfile, tmp_path: Path) -> None:
+    from emgfeedback.cue_sounds import in_order, meaning
+    from emgfeedback.io.simulated import SimulatedSource
+    from emgfeedback.ui.main_window import SHORTCUTS
+
+    acq = build_acquisition(SimulatedSource("rest", realtime=True), LiveOptions(profile=profile))
+    window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:rest", "test", theme="dark"))
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    show_active(window)
+    qtbot.waitUntil(lambda: window._built and gauges_unobstructed(window), timeout=10000)
+    assert ("S", "test sounds: play each cue once, with its name") in SHORTCUTS
+    assert "test sounds" in window.help.text()
+    check = window.sound_check
+    texts: list[str] = []
+    window.refreshed.connect(lambda: texts.append(check.label.text()) if check.label.isVisible() else None)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert check.running and check.label.isVisible()
+    assert check.label.text().startswith("\u266a 1/6  hold-start: a hold starts")
+    qtbot.waitUntil(lambda: gauges_unobstructed(window), timeout=5000)  # the line above them is laid out
+    save_shot(window, tmp_path, "test_sounds")
+    with qtbot.waitSignal(check.finished, timeout=15000):
+        pass
+    assert check.shown == in_order() and not check.label.isVisible()
+    assert [e.cue for e in window.player.played] == in_order()  # each once, in order
+    for cue in in_order():
+        assert any(f"{cue.value}: {meaning(cue)}" in t for t in texts), cue  # its name was on screen while it played
+    qtbot.keyClick(window, Qt.Key.Key_S)  # S again stops a running test at once
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert not check.running and not check.label.isVisible() and len(window.player.played) == len(in_order()) + 1
     window.close()

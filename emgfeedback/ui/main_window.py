@@ -37,6 +37,7 @@ from emgfeedback.runtime.live import ProfileLike
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer
+from emgfeedback.ui.sound_check import SoundCheck
 from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
@@ -51,6 +52,7 @@ SHORTCUTS = [
     ("P", "choose a calibration profile"),
     ("R", "record the session on / off"),
     ("M", "mute / unmute the cues"),
+    ("S", "test sounds: play each cue once, with its name"),
     ("+ / -", "cue volume up / down"),
     ("W", "show / hide the raw (filtered) trace"),
     ("[ / ]", "shorter / longer trace history (10-60 s)"),
@@ -140,8 +142,10 @@ class Dashboard(QMainWindow):
         self.banner.setVisible(False)
         self.hold_timer = HoldTimer()
         self.hold_timer.toggled.connect(self.toggle_hold)
+        self.sound_check = SoundCheck(self.player, self)  # "test sounds": each cue once, its name shown
         outer.addWidget(self.banner)
         outer.addWidget(self.hold_timer)
+        outer.addWidget(self.sound_check.label)
         self.stack_host = QWidget()
         self.stack = QStackedLayout(self.stack_host)
         self.gauge_host = QWidget()
@@ -204,6 +208,7 @@ class Dashboard(QMainWindow):
             "profile": self._action("Choose profile", ["P"], self.choose_profile),
             "record": self._action("Record", ["R"], self.toggle_record),
             "mute": self._action("Mute", ["M"], lambda: self.player.set_muted(not self.player.muted)),
+            "sounds": self._action("Test sounds", ["S"], self.sound_check.toggle),
             "louder": self._action("Louder", ["+", "="], lambda: self.player.set_volume(self.player.volume + 0.1)),
             "quieter": self._action("Quieter", ["-"], lambda: self.player.set_volume(self.player.volume - 0.1)),
             "raw": self._action("Raw trace", ["W"], self.toggle_raw),
