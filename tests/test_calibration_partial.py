@@ -223,3 +223,23 @@ def test_wizard_saves_the_muscles_that_passed_then_redoes_the_missing_one(qtbot,
     full = load_profile("left side")
     assert full.complete and full.muscles == {"glute_max_left": 0, "hamstring_left": 1}
     assert full.reference("glute_max_left") == partial.reference("glute_max_left")
+
+
+def test_a_missing_muscle_does_not_block_auto_holds_or_the_synergy_figure() -> None:
+    """A partial profile's missing muscle reads NaN (NO SIGNAL): the calibrated muscles alone start an auto hold."""
+    from emgfeedback.config import Band
+    from emgfeedback.feedback import FeedbackEngine, State
+
+    names = ["glute_max_left", "hamstring_left", "glute_max_right", "hamstring_right"]
+    fs = 1000.0
+    engine = FeedbackEngine(names, [Band()] * 4, fs, auto_start=True)
+    percent = np.full((5000, 4), 40.0)
+    percent[:, 3] = np.nan  # hamstring_right is not calibrated
+    update = engine.process(0, percent)
+    assert update.started_hold is not None and engine.hold is not None and engine.hold_auto
+    assert (update.states[-1] == [State.IN, State.IN, State.IN, State.UNKNOWN]).all()
+    assert engine.hold.summary.synergy_pct > 90  # the left hamstring in band, no glute over
+    rest = np.full((4000, 4), 2.0)
+    rest[:, 3] = np.nan
+    done = engine.process(5000, rest)
+    assert len(done.finished_holds) == 1  # and they end it when they all rest
