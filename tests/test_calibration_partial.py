@@ -206,6 +206,8 @@ def test_wizard_saves_the_muscles_that_passed_then_redoes_the_missing_one(qtbot,
     with qtbot.waitSignal(wizard.finished, timeout=5000):
         qtbot.keyClick(wizard, Qt.Key.Key_Return)
     assert "Saved profile 'left side' without High hamstring, left (channel 1)" in wizard.detail_label.text()
+    assert wizard.prompt_label.text() == "Done: 1 of 2 muscles"
+    assert not wizard.repeat_button.isEnabled() and not wizard.start_button.isEnabled()  # saved: the result stands
     partial = load_profile("left side")
     assert partial.muscles == {"glute_max_left": 0} and partial.missing == {"hamstring_left": 1}
 

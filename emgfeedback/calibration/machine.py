@@ -435,5 +435,7 @@ class CalibrationMachine:
                 else f"{m.label}: not usable, left out (redo it alone later)."
                 for m in res.muscles
             ]
-            return ("Done" if res.ok else "Done, with problems"), " ".join(said)
+            if res.ok or not res.kept:
+                return ("Done" if res.ok else "Done, with problems"), " ".join(said)
+            return f"Done: {len(res.kept)} of {len(res.muscles)} muscles", " ".join(said)
         return "Cancelled", "Calibration cancelled: nothing was saved."

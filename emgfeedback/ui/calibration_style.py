@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy
 
+from emgfeedback.calibration.results import CalibrationResult, Phase
 from emgfeedback.ui.theme import Theme, font, scrollbar_css
 
 #: Colours of the big prompt and the verdicts (paired with words, never colour alone).
@@ -14,6 +15,21 @@ PUSH_COLOR = "#ffd23f"
 RELAX_COLOR = "#56b4e9"
 FAIL_COLOR = "#ff5c5c"
 GOOD_COLOR = "#3fb950"
+
+
+def phase_color(phase: Phase, theme: Theme, result: CalibrationResult | None = None) -> str:
+    """The big prompt's colour in ``phase``; at the end: green when every muscle passed, yellow when
+    some did (a partial profile), red when none did."""
+    if phase is Phase.DONE and result is not None:
+        return GOOD_COLOR if result.ok else PUSH_COLOR if result.kept else FAIL_COLOR
+    return {
+        Phase.CONTRACT: PUSH_COLOR,
+        Phase.COUNTDOWN: PUSH_COLOR,
+        Phase.RELAX: RELAX_COLOR,
+        Phase.BASELINE: RELAX_COLOR,
+        Phase.DECIDE: FAIL_COLOR,
+        Phase.CANCELLED: FAIL_COLOR,
+    }.get(phase, theme.text)
 
 
 def wizard_css(t: Theme) -> str:

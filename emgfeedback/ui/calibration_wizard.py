@@ -38,7 +38,7 @@ from emgfeedback.calibration.saving import calibrated_profile, missing_text
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.errors import ProfileError, SettingsError
 from emgfeedback.runtime.acquisition import Acquisition
-from emgfeedback.ui.calibration_style import FAIL_COLOR, GOOD_COLOR, PUSH_COLOR, RELAX_COLOR, big_label, key_button, wizard_css
+from emgfeedback.ui.calibration_style import FAIL_COLOR, GOOD_COLOR, PUSH_COLOR, big_label, key_button, phase_color, wizard_css
 from emgfeedback.ui.envelope_history import EnvelopeHistory
 from emgfeedback.ui.level_bar import LevelBar
 from emgfeedback.ui.theme import DARK, Theme, font
@@ -251,7 +251,8 @@ class CalibrationWizard(QWidget):
             self.repeat_trial(standing[-1].id)
 
     def repeat_trial(self, trial_id: int) -> None:
-        self._handle(self.machine.repeat(trial_id))
+        if self.profile is None:  # once saved, the result stands
+            self._handle(self.machine.repeat(trial_id))
 
     def cancel(self) -> None:
         """Esc: stop the calibration (or, at the end, discard its result) without saving."""
@@ -290,6 +291,8 @@ class CalibrationWizard(QWidget):
             return None
         self.profile = profile
         self._timer.stop()
+        self._fill_table()  # Repeat, Save and Cancel are off once the result is saved
+        self._show(self.machine.prompt)
         said = f"Saved profile '{profile.name}'" if self.save else f"Profile '{profile.name}' ready"
         if profile.complete:
             self._message(f"{said}.", GOOD_COLOR)
@@ -354,16 +357,7 @@ class CalibrationWizard(QWidget):
 
     def _show(self, prompt: Prompt) -> None:
         phase = prompt.phase
-        color = {
-            Phase.CONTRACT: PUSH_COLOR,
-            Phase.COUNTDOWN: PUSH_COLOR,
-            Phase.RELAX: RELAX_COLOR,
-            Phase.BASELINE: RELAX_COLOR,
-            Phase.DECIDE: FAIL_COLOR,
-            Phase.CANCELLED: FAIL_COLOR,
-        }.get(phase, self.theme.text)
-        if phase is Phase.DONE:
-            color = GOOD_COLOR if self.machine.result().ok else FAIL_COLOR
+        color = phase_color(phase, self.theme, self.machine.result() if phase is Phase.DONE else None)
         text = prompt.text
         if prompt.label and text.startswith(prompt.label + ": "):  # the step line above names the muscle
             text = text[len(prompt.label) + 2 :].capitalize()
@@ -390,7 +384,7 @@ class CalibrationWizard(QWidget):
         self.start_button.setEnabled(phase in (Phase.READY, Phase.DONE) and self.profile is None)
         self.accept_button.setEnabled(waiting)
         self.skip_button.setEnabled(waiting)
-        self.repeat_button.setEnabled(bool(self.machine.trials) and self.machine.phase is not Phase.CANCELLED)
+        self.repeat_button.setEnabled(bool(self.machine.trials) and phase is not Phase.CANCELLED and self.profile is None)
         self.cancel_button.setEnabled(not self.machine.finished)
 
     def _draw_trace(self) -> None:
