@@ -245,3 +245,36 @@ def test_a_missing_muscle_does_not_block_auto_holds_or_the_synergy_figure() -> N
     rest[:, 3] = np.nan
     done = engine.process(5000, rest)
     assert len(done.finished_holds) == 1  # and they end it when they all rest
+
+
+def test_dashboard_calibrate_offers_to_redo_only_the_missing_muscles(qtbot, emg_home: Path) -> None:
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QWidget
+
+    from emgfeedback.dsp import Pipeline
+    from emgfeedback.io.simulated import SimulatedSource
+    from emgfeedback.runtime.acquisition import Acquisition
+    from emgfeedback.ui.calibration_host import CalibrationDialog, _partial_profile
+
+    assert calibrate("--source", "simulated:calibration:weak=hamstring_right", "--name", "desk") == 0
+    partial = load_profile("desk")
+    acquisition = Acquisition(SimulatedSource("rest", realtime=False), lambda info: Pipeline(partial.filters.with_(fs=info.fs)))
+    acquisition.start()
+    try:
+        qtbot.waitUntil(lambda: acquisition.opened.is_set() and acquisition.pipeline is not None, timeout=10000)
+        window = QWidget()
+        qtbot.addWidget(window)
+        window.acq = acquisition  # type: ignore[attr-defined]
+        window.config = SimpleNamespace(profile_name="desk")  # type: ignore[attr-defined]
+        assert _partial_profile(window) == partial
+        dialog = CalibrationDialog(window, partial.name, update=partial)
+        qtbot.addWidget(dialog)
+        assert dialog.wizard.plan.muscles == {"hamstring_right": 3}  # only what the profile lacks
+        assert dialog.wizard.update_profile == partial and dialog.wizard.name_edit.text() == "desk"
+        assert "missing muscles of desk" in dialog.windowTitle()
+        dialog.wizard.detach()
+        window.config = SimpleNamespace(profile_name="demo")  # type: ignore[attr-defined]  # not a saved profile
+        assert _partial_profile(window) is None
+    finally:
+        acquisition.stop()
