@@ -42,7 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Measure each muscle's resting noise and maximal voluntary contraction (MVC) with the live\n"
         "chain and save them as a named profile. Live: a rest baseline, then 3 maximal pushes per muscle with\n"
         "rests between, following the MVC protocols (glute max: prone hip extension, knee bent 90 degrees;\n"
-        "high hamstring: prone knee flexion). MVC = the highest 500 ms mean of the envelope across the trials.",
+        "high hamstring: prone knee flexion). MVC = the highest 500 ms mean of the envelope across the trials.\n"
+        "A muscle that fails is left out and the others are saved (the profile names the missing ones); redo it\n"
+        "alone with --only MUSCLE --update PROFILE.",
         epilog="examples:\n"
         "  emgfeedback calibrate --source /dev/ttyACM0 --name 'both sides, standard placement' \\\n"
         "      --muscles glute_max_left=0,hamstring_left=1,glute_max_right=2,hamstring_right=3\n"
