@@ -51,7 +51,7 @@ def calibrated_profile(
         update.check_compatible(spec, info, scale=scale)
     kept = result.kept
     if not kept:
-        why = first_failure(result.muscles[0]) if result.muscles else "no muscle was calibrated"
+        why = first_failure(result.left_out[0]) if result.left_out else "no muscle was calibrated"
         raise ProfileError(f"not saved: {why}")
     profile = Profile.from_result(
         update.name if update is not None else name,

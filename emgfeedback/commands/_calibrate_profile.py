@@ -85,7 +85,7 @@ def finish(args: argparse.Namespace, result: CalibrationResult, build: Build, un
     print("result:", file=out)
     summary(result, units, out)
     if result.cancelled or not result.kept:
-        why = first_failure(result.muscles[0]) if result.muscles and not result.cancelled else "cancelled"
+        why = first_failure(result.left_out[0]) if result.left_out and not result.cancelled else "cancelled"
         raise CommandError(f"calibration not saved: {why}")
     profile = build()
     existed = profile_path(profile.name).exists()

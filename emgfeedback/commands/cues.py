@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Generator
 from pathlib import Path
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -67,7 +68,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(directory: Path, out: object, *, quiet: bool) -> None:
+class Device(Protocol):
+    """What :class:`Playback` needs of a miniaudio playback device."""
+
+    sample_rate: int
+
+    def start(self, callback_generator: Generator[bytes, int, None]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _write(directory: Path, out: TextIO, *, quiet: bool) -> None:
     from emgfeedback.cue_sounds import sound_files
 
     if directory.exists() and not directory.is_dir():
@@ -78,10 +89,10 @@ def _write(directory: Path, out: object, *, quiet: bool) -> None:
         raise CommandError(f"--wav {directory}: cannot write there ({exc.strerror or exc}): choose another folder") from None
     if not quiet:
         for cue, path in files.items():
-            print(f"wrote {path}  ({cue.value})", file=out)  # type: ignore[call-overload]
+            print(f"wrote {path}  ({cue.value})", file=out)
 
 
-def _play_all(cues: list, volume: float, out: object) -> None:
+def _play_all(cues: list, volume: float, out: TextIO) -> None:
     """Each cue once, in order, its name printed as it starts; one line and exit 2 without a sound device."""
     from emgfeedback.cue_sounds import RATE, meaning, synthesize
 
@@ -90,7 +101,7 @@ def _play_all(cues: list, volume: float, out: object) -> None:
         raise CommandError(f"cannot play the cues: {why}: connect speakers or headphones, or save them with --wav DIR")
     try:
         for i, cue in enumerate(cues, start=1):
-            print(f"{i}/{len(cues)} {cue.value}: {meaning(cue)}", file=out, flush=True)  # type: ignore[call-overload]
+            print(f"{i}/{len(cues)} {cue.value}: {meaning(cue)}", file=out, flush=True)
             samples = synthesize(cue) * volume
             gap = np.zeros(round(GAP_S * RATE)) if i < len(cues) else np.zeros(0)
             if not device.play(np.concatenate([samples, gap])):
@@ -102,7 +113,7 @@ def _play_all(cues: list, volume: float, out: object) -> None:
 class Playback:
     """A miniaudio output that plays one buffer at a time and waits (bounded) until it has been handed over."""
 
-    def __init__(self, device: object) -> None:
+    def __init__(self, device: Device) -> None:
         self._device = device
         self._samples = np.zeros(0, dtype=np.float32)
         self._pos = 0
@@ -110,7 +121,7 @@ class Playback:
         self._lock = threading.Lock()
         stream = self._stream()
         next(stream)
-        device.start(stream)  # type: ignore[attr-defined]
+        device.start(stream)
 
     def play(self, samples: np.ndarray) -> bool:
         """Play ``samples`` (float, -1..1) to the end; False if the device did not take them in time."""
@@ -118,10 +129,10 @@ class Playback:
             self._samples = np.asarray(samples, dtype=np.float32)
             self._pos = 0
             self._done.clear()
-        return self._done.wait(samples.shape[0] / self._device.sample_rate + 2.0)  # type: ignore[attr-defined]
+        return self._done.wait(samples.shape[0] / self._device.sample_rate + 2.0)
 
     def close(self) -> None:
-        self._device.close()  # type: ignore[attr-defined]
+        self._device.close()
 
     def _stream(self) -> Generator[bytes, int, None]:
         frames = yield b""
