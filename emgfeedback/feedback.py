@@ -218,7 +218,8 @@ class HoldTracker:
             self._prev_over[c] = bool(over[-1])
         in_band = states == State.IN
         if self._ham.any():
-            ham_ok = in_band[:, self._ham].all(axis=1)
+            ham = states[:, self._ham]  # a hamstring with no valid %MVC (not calibrated, electrode off) does not vote
+            ham_ok = ((ham == State.IN) | (ham == State.UNKNOWN)).all(axis=1) & (ham == State.IN).any(axis=1)
             glute_ok = ~(states[:, self._glute] == State.OVER).any(axis=1) if self._glute.any() else True
             s.synergy_samples += int(np.count_nonzero(ham_ok & glute_ok))
             if s.hamstring_first_in_band is None and in_band[:, self._ham].any():
@@ -326,8 +327,8 @@ class FeedbackUpdate:
 class FeedbackEngine:
     """Classifier + holds + cues for all muscles; what the dashboard and the recorder share.
 
-    ``auto_start``: a hold starts by itself once every muscle has been in band for
-    ``auto_enter_s``, and an auto-started hold ends when every muscle has been below
+    ``auto_start``: a hold starts by itself once every muscle (with a valid %MVC) has been in
+    band for ``auto_enter_s``, and an auto-started hold ends when every muscle has been below
     the band for ``auto_exit_s``.
     """
 
@@ -431,8 +432,13 @@ class FeedbackEngine:
         return upd
 
     def _auto(self, start: int, states: np.ndarray, upd: FeedbackUpdate) -> None:
-        """Auto-start and auto-stop from run lengths of 'all in band' and 'all below'."""
-        all_in = (states == State.IN).all(axis=1)
+        """Auto-start and auto-stop from run lengths of 'all in band' and 'all below'.
+
+        A muscle with no valid %MVC (not calibrated in a partial profile, or its electrode off)
+        does not vote: the muscles that have one decide, and at least one must be in band.
+        """
+        known_in = (states == State.IN) | (states == State.UNKNOWN)
+        all_in = known_in.all(axis=1) & (states == State.IN).any(axis=1)
         all_below = (states <= State.BELOW).all(axis=1)
         for r in range(states.shape[0]):
             self._all_in_run = self._all_in_run + 1 if all_in[r] else 0

@@ -18,6 +18,8 @@ from emgfeedback.dsp.quality import ChannelQuality, QualityMonitor
 
 #: A trial's reference must be at least this many times the resting noise.
 WEAK_RATIO = 5.0
+#: A weak trial accepted on purpose may stand as the reference down to this ratio (below it %MVC is mostly noise).
+ACCEPT_FLOOR = 2.0
 
 
 def times_rest(ratio: float) -> str:
@@ -120,8 +122,16 @@ def check_spread(label: str, peaks: Sequence[float], spread_value: float) -> Pro
     )
 
 
-def weak_reference(label: str, ratio: float) -> Problem:
-    """The best counted trial is still too close to the noise to normalize against."""
+def weak_reference(label: str, ratio: float, *, accepted: bool = False) -> Problem:
+    """The best counted trial is close to the noise: a warning when it was accepted and clears
+    :data:`ACCEPT_FLOOR`, else a failure (too close to normalize against)."""
+    if accepted and ratio >= ACCEPT_FLOOR:
+        return Problem(
+            "weak",
+            Severity.WARN,
+            f"{label}: accepted with a reference only {times_rest(ratio)} the resting noise (a good one is {WEAK_RATIO:g}x): "
+            "its %MVC reads high and noisy; redo this muscle alone when you can (calibrate --only MUSCLE --update PROFILE)",
+        )
     return Problem(
         "weak",
         Severity.FAIL,

@@ -170,6 +170,11 @@ class CalibrationMachine:
         return self.plan.tests[idx]
 
     @property
+    def upcoming(self) -> MuscleTest | None:
+        """The muscle of the next trial in line (None when none is left)."""
+        return self.plan.tests[self._queue[0].test] if self._queue else None
+
+    @property
     def prompt(self) -> Prompt:
         return self._prompt()
 
@@ -350,8 +355,9 @@ class CalibrationMachine:
                 problems.append(checks.no_trial(test.label))
             mvc = max(peaks) if peaks else math.nan
             noise = float(self.noise[test.channel])
-            if peaks and not mvc >= checks.WEAK_RATIO * noise:  # accepted weak trials cannot make a reference
-                problems.append(checks.weak_reference(test.label, mvc / noise if noise > 0 else math.nan))
+            if peaks and not mvc >= checks.WEAK_RATIO * noise:  # only accepted weak trials are counted: is it enough?
+                accepted = any(t.status is TrialStatus.ACCEPTED for t in counted)
+                problems.append(checks.weak_reference(test.label, mvc / noise if noise > 0 else math.nan, accepted=accepted))
             muscles.append(MuscleResult(test.name, test.channel, test.label, noise, mvc, peaks, sp, tuple(problems)))
         return CalibrationResult(tuple(muscles), self.fs, self.index, cancelled=self.phase is Phase.CANCELLED)
 
@@ -426,8 +432,10 @@ class CalibrationMachine:
             said = [
                 f"{m.label}: MVC {m.mvc:.4g}, {times_rest(m.mvc / m.noise if m.noise > 0 else math.inf)} rest."
                 if m.ok
-                else f"{m.label}: not usable."
+                else f"{m.label}: not usable, left out (redo it alone later)."
                 for m in res.muscles
             ]
-            return ("Done" if res.ok else "Done, with problems"), " ".join(said)
+            if res.ok or not res.kept:
+                return ("Done" if res.ok else "Done, with problems"), " ".join(said)
+            return f"Done: {len(res.kept)} of {len(res.muscles)} muscles", " ".join(said)
         return "Cancelled", "Calibration cancelled: nothing was saved."

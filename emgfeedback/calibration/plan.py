@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from emgfeedback.calibration.protocol import MvcProtocol, user_protocols_dir
+from emgfeedback.config import StreamInfo
 from emgfeedback.errors import ProtocolError, SettingsError
 from emgfeedback.muscles import display_name, muscle_kind
 
@@ -138,6 +139,26 @@ def default_muscles(names: Iterable[str], known_kinds: Iterable[str]) -> dict[st
     if names and all(muscle_kind(n) in kinds for n in names):
         return {n: i for i, n in enumerate(names)}
     return None
+
+
+def plan_for(
+    info: StreamInfo,
+    muscles: Mapping[str, int] | None = None,
+    protocols: Mapping[str, MvcProtocol] | None = None,
+    *,
+    rest_between_s: float | None = None,
+) -> CalibrationPlan:
+    """A plan for a stream: ``muscles`` (default: its channel names when they are muscle names) with
+    ``protocols`` (default: the shipped and user ones)."""
+    from emgfeedback.calibration.protocol import available_protocols
+
+    protos = dict(protocols) if protocols is not None else available_protocols()
+    mapping = dict(muscles) if muscles is not None else default_muscles(info.names, protos)
+    if not mapping:
+        raise SettingsError(
+            f"the channels ({', '.join(info.names)}) are not muscle names: choose a profile or map the muscles first"
+        )
+    return CalibrationPlan.build(mapping, protos, channels=info.channels, rest_between_s=rest_between_s)
 
 
 def samples(seconds: float, fs: float) -> int:

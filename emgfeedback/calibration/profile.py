@@ -78,6 +78,7 @@ class Profile:
     source: str = ""
     created: str = ""
     protocols: tuple[Mapping[str, Any], ...] = ()
+    missing: Mapping[str, int] = field(default_factory=dict)  # muscle -> channel not calibrated yet (a partial profile)
     schema: int = SCHEMA
     path: Path | None = field(default=None, compare=False)
 
@@ -89,6 +90,11 @@ class Profile:
     @property
     def muscles(self) -> dict[str, int]:
         return {r.name: r.channel for r in self.references}
+
+    @property
+    def complete(self) -> bool:
+        """Every muscle of the placement has a reference (``missing`` is empty)."""
+        return not self.missing
 
     @property
     def slug(self) -> str:
@@ -238,6 +244,7 @@ class Profile:
             "source": self.source,
             "quality": {"ok": self.ok, "messages": [p.message for p in self.problems]},
             "protocols": [dict(p) for p in self.protocols],
+            "missing": dict(self.missing),
             "method": METHOD,
         }
 
@@ -380,6 +387,13 @@ def _parse(data: Any, where: str) -> Profile:
         if not isinstance(protocols, list) or not all(isinstance(p, Mapping) for p in protocols):
             raise _InvalidError("field protocols is not a list of objects")
 
+        missing = data.get("missing", {})
+        if not isinstance(missing, Mapping) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c < channels and c not in seen_channels
+            for c in missing.values()
+        ):
+            raise _InvalidError("field missing is not an object of muscle: unused channel")
+
         def text(key: str, default: str | None = "") -> Any:
             value = _get(data, key, str, key, optional=True)
             return default if value is None else value
@@ -397,6 +411,7 @@ def _parse(data: Any, where: str) -> Profile:
             source=text("source"),
             created=text("created"),
             protocols=tuple(protocols),
+            missing={str(k): int(v) for k, v in missing.items()},
             schema=schema,
         )
     except _InvalidError as exc:

@@ -136,6 +136,16 @@ class CalibrationResult:
         return not self.cancelled and bool(self.muscles) and all(m.ok for m in self.muscles)
 
     @property
+    def kept(self) -> tuple[MuscleResult, ...]:
+        """The muscles that passed (a profile keeps them even when others failed)."""
+        return tuple(m for m in self.muscles if m.ok)
+
+    @property
+    def left_out(self) -> tuple[MuscleResult, ...]:
+        """The muscles with no usable reference: to redo alone (``calibrate --only``)."""
+        return tuple(m for m in self.muscles if not m.ok)
+
+    @property
     def problems(self) -> list[Problem]:
         return [p for m in self.muscles for p in m.problems]
 

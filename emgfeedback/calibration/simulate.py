@@ -18,6 +18,8 @@ from emgfeedback.io.simulated import Script
 REACTION_S = 0.3
 RAMP_S = 0.4
 COACTIVATION = 5.0
+#: %MVC of a feeble push (a muscle the person cannot find, or an electrode in the wrong place): fails as too weak.
+WEAK_PCT = 3.0
 
 
 def person_script(
@@ -25,6 +27,8 @@ def person_script(
     channels: int,
     *,
     steps: Sequence[tuple[int, float]] | None = None,
+    weak: Collection[str] = (),
+    attempts: int = 1,
     electrode_off_steps: Collection[int] = (),
     lead_s: float = REACTION_S,
     ramp_s: float = RAMP_S,
@@ -33,11 +37,18 @@ def person_script(
     """The true %MVC over time of a person doing ``plan``.
 
     ``steps`` lists the contractions in order as (test index, %MVC reached), repeats included;
-    by default every planned trial at 100 %. ``electrode_off_steps`` are step numbers whose
+    by default every planned trial at 100 %, except the muscles named in ``weak``: each of their
+    trials is a feeble push (:data:`WEAK_PCT`) tried ``attempts`` times (as a policy that repeats a
+    failed trial up to that many tries runs it). ``electrode_off_steps`` are step numbers whose
     electrode comes off (pinned at the rail) for the whole push.
     """
     if steps is None:
-        steps = [(i, 100.0) for i, t in enumerate(plan.tests) for _ in range(t.protocol.timing.trials)]
+        steps = [
+            (i, WEAK_PCT if t.name in weak else 100.0)
+            for i, t in enumerate(plan.tests)
+            for _ in range(t.protocol.timing.trials)
+            for _ in range(attempts if t.name in weak else 1)
+        ]
     times = [0.0]
     levels = [np.zeros(channels)]
 

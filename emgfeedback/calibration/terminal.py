@@ -12,6 +12,7 @@ from typing import TextIO
 
 from emgfeedback.calibration.checks import times_rest
 from emgfeedback.calibration.machine import CalibrationMachine
+from emgfeedback.calibration.plan import MuscleTest
 from emgfeedback.calibration.results import Decision, Event, Phase, TrialStatus
 
 
@@ -32,6 +33,7 @@ class TerminalPrompter:
         self._last_text = ""
         self._last_draw = 0.0
         self._open_line = False
+        self._announced: str | None = None
 
     def ask(self, question: str) -> str:
         self.end_line()
@@ -53,6 +55,12 @@ class TerminalPrompter:
     def handle(self, machine: CalibrationMachine, events: list[Event]) -> None:
         """Show what ``events`` report, ask about a failed trial when someone is there, redraw the prompt."""
         for event in events:
+            if event.kind == "phase":
+                # each muscle's test is told once, when the rest before its first push begins (or at its countdown)
+                phase = event.prompt.phase
+                nxt = machine.test if phase is Phase.COUNTDOWN else machine.upcoming
+                if phase in (Phase.BASELINE, Phase.RELAX, Phase.COUNTDOWN) and nxt is not None and nxt.name != self._announced:
+                    self.announce(nxt)
             if event.kind == "phase" and event.prompt.phase in (Phase.COUNTDOWN, Phase.DONE, Phase.DECIDE):
                 continue  # the prompt line shows them
             if event.kind == "trial" and event.trial is not None:
@@ -72,6 +80,15 @@ class TerminalPrompter:
                     self._decide(machine)
         self._draw(machine)
 
+    def announce(self, test: MuscleTest) -> None:
+        """Before a muscle's first push: its test, position, resistance and cue, as the wizard shows them."""
+        proto = test.protocol
+        self._announced = test.name
+        self.say(f"{test.label} (channel {test.channel}): {proto.title}")
+        for what, text in (("position", proto.position), ("resistance", proto.resistance), ("cue", proto.cue)):
+            if text:
+                self.say(f"  {what + ':':<11} {text}")
+
     def _decide(self, machine: CalibrationMachine) -> None:
         answer = self.ask("  [R]epeat it, [a]ccept anyway, or [s]kip it? ")
         choice = {"a": Decision.ACCEPT, "accept": Decision.ACCEPT, "s": Decision.SKIP, "skip": Decision.SKIP}
@@ -83,7 +100,8 @@ class TerminalPrompter:
         if not self.tty:
             if changed:
                 self._last_text = prompt.text
-                self.say(prompt.text if prompt.phase is not Phase.DONE else "done")
+                cue = machine.test.protocol.cue if prompt.phase is Phase.CONTRACT else ""
+                self.say("done" if prompt.phase is Phase.DONE else f"{prompt.text} {cue}".strip())
             return
         now = time.monotonic()
         if not changed and now - self._last_draw < self.REDRAW_S:

@@ -9,13 +9,21 @@ to a limit. ``--from-recording`` makes a profile from MVC trials recorded elsewh
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
-from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.commands._calibrate_profile import base_muscles, check_target, finish, only_names, select
+from emgfeedback.commands._calibrate_simulated import simulated_source
+from emgfeedback.commands._common import (
+    add_filter_args,
+    add_source_args,
+    chain_for,
+    check_filter_flags,
+    filter_spec,
+    source_options,
+)
 from emgfeedback.errors import CommandError
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
@@ -34,11 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Measure each muscle's resting noise and maximal voluntary contraction (MVC) with the live\n"
         "chain and save them as a named profile. Live: a rest baseline, then 3 maximal pushes per muscle with\n"
         "rests between, following the MVC protocols (glute max: prone hip extension, knee bent 90 degrees;\n"
-        "high hamstring: prone knee flexion). MVC = the highest 500 ms mean of the envelope across the trials.",
+        "high hamstring: prone knee flexion). MVC = the highest 500 ms mean of the envelope across the trials.\n"
+        "A muscle that fails is left out and the others are saved (the profile names the missing ones); redo it\n"
+        "alone with --only MUSCLE --update PROFILE.",
         epilog="examples:\n"
         "  emgfeedback calibrate --source /dev/ttyACM0 --name 'both sides, standard placement' \\\n"
         "      --muscles glute_max_left=0,hamstring_left=1,glute_max_right=2,hamstring_right=3\n"
         "  emgfeedback calibrate --source simulated --name demo --fast\n"
+        "  emgfeedback calibrate --source /dev/ttyACM0 --only hamstring_right --update 'both sides, standard placement'\n"
         "  emgfeedback calibrate --from-recording trials.txt --fs 1000 --columns 1,3 \\\n"
         "      --muscles hamstring_left,hamstring_right --mains 60 --name 'from lab'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -58,7 +69,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=STREAM_FORMATS,
         help="serial stream format (what --protocol means in other commands; default: auto-detect)",
     )
-    p.add_argument("--name", required=True, help="profile name, e.g. 'both sides, standard placement'")
+    p.add_argument("--name", default=None, help="profile name, e.g. 'both sides, standard placement' (not with --update)")
+    p.add_argument(
+        "--only",
+        default=None,
+        metavar="MUSCLE[,MUSCLE]",
+        help="calibrate only these muscles (their channels: --muscles, else the --update profile's, else the source's)",
+    )
+    p.add_argument(
+        "--update",
+        default=None,
+        metavar="PROFILE",
+        help="merge the muscles measured now into this saved profile (same filters and rate), e.g. to redo one muscle",
+    )
     p.add_argument(
         "--muscles",
         default=None,
@@ -102,6 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     _check_flags(args)  # before any file is read or source opened, and naming the flag, not a protocol file
     if args.from_recording:
+        if not args.name:
+            raise CommandError("give --name NAME for the profile made from the recording")
         return _from_recording(args)
     if not args.source:
         raise CommandError("give --source SRC (a serial port, simulated or replay:FILE) or --from-recording FILE")
@@ -114,7 +139,14 @@ def _check_flags(args: argparse.Namespace) -> None:
     from emgfeedback.calibration.profile import check_name
     from emgfeedback.calibration.protocol import TIMING_LIMITS
 
-    check_name(args.name)
+    if args.name is not None:
+        check_name(args.name)
+    if args.from_recording and (args.only or args.update):
+        flag = "--only" if args.only else "--update"
+        raise CommandError(
+            f"{flag} works with a live calibration (--source): with --from-recording make a new profile (--name), "
+            "choosing columns with --columns"
+        )
     if args.trials is not None:
         low, high = TIMING_LIMITS["trials"]
         if not low <= args.trials <= high:
@@ -150,55 +182,11 @@ def _protocols(args: argparse.Namespace) -> dict:
     return available_protocols(args.protocol)
 
 
-def _save(profile: object, out: TextIO) -> Path:
-    from emgfeedback.calibration.profile import Profile, profile_path, save_profile
-
-    assert isinstance(profile, Profile)
-    existed = profile_path(profile.name).exists()
-    path = save_profile(profile)
-    print(f"{'replaced' if existed else 'saved'} profile {profile.name!r}: {path}", file=out)
-    return path
-
-
-def _summary(result: object, units: str, out: TextIO) -> None:
-    from emgfeedback.calibration.checks import times_rest
-    from emgfeedback.calibration.results import CalibrationResult
-
-    assert isinstance(result, CalibrationResult)
-    for m in result.muscles:
-        if not math.isfinite(m.mvc):
-            noise = f"noise {m.noise:.3g} {units}" if math.isfinite(m.noise) else "no rest measured"
-            print(f"  {m.label} (channel {m.channel}): no usable trial ({noise}): repeat its trials", file=out)
-            continue
-        ratio = m.mvc / m.noise if m.noise > 0 else math.inf
-        trials = ", ".join(f"{p:.4g}" for p in m.peaks)
-        spread = f", spread {100 * m.spread:.0f} %" if len(m.peaks) > 1 else ""
-        print(
-            f"  {m.label} (channel {m.channel}): MVC {m.mvc:.4g} {units}, noise {m.noise:.3g} {units}, "
-            f"{times_rest(ratio)} rest; trials {trials or 'none'}{spread}",
-            file=out,
-        )
-    for problem in result.problems:
-        print(f"  {problem.severity.value}: {problem.message}", file=out)
-
-
-def _finish(args: argparse.Namespace, result: object, make_profile: object, units: str, out: TextIO) -> int:
-    from emgfeedback.calibration.results import CalibrationResult
-
-    assert isinstance(result, CalibrationResult) and callable(make_profile)
-    print("result:", file=out)
-    _summary(result, units, out)
-    if not result.ok:
-        failed = [p.message for p in result.problems if p.severity.value == "fail"]
-        raise CommandError(f"calibration not saved: {failed[0] if failed else 'no usable reference'}")
-    _save(make_profile(), out)
-    return 0
-
-
 # --- from a recording -----------------------------------------------------------------------------------
 def _from_recording(args: argparse.Namespace) -> int:
     from emgfeedback.calibration.offline import calibrate_recording
     from emgfeedback.calibration.profile import Profile
+    from emgfeedback.calibration.saving import calibrated_profile
     from emgfeedback.config import StreamInfo
     from emgfeedback.io.files import load_recording, parse_columns
 
@@ -223,9 +211,9 @@ def _from_recording(args: argparse.Namespace) -> int:
     )
 
     def make() -> Profile:
-        return Profile.from_result(args.name, result, spec, info, units=units, source=f"recording:{rec.path.name} columns {cols}")
+        return calibrated_profile(args.name, result, spec, info, units=units, source=f"recording:{rec.path.name} columns {cols}")
 
-    return _finish(args, result, make, units, out)
+    return finish(args, result, make, units, out)
 
 
 def _column_muscles(text: str | None, columns: int, column_names: tuple[str, ...]) -> list[str]:
@@ -277,21 +265,29 @@ def _live(args: argparse.Namespace) -> int:
     from emgfeedback.calibration.plan import CalibrationPlan, default_muscles, parse_muscle_map
     from emgfeedback.calibration.profile import Profile
     from emgfeedback.calibration.runner import CalibrationRun
+    from emgfeedback.calibration.saving import calibrated_profile
     from emgfeedback.calibration.terminal import TerminalPrompter
     from emgfeedback.io.spec import describe_spec, open_source
 
     out = sys.stdout
+    update = check_target(args)  # a wrong --update name fails before the source opens
+    check_filter_flags(args, update)  # flags given must match the profile's (its own settings stand otherwise)
     protocols = _protocols(args)
     interactive = _interactive()
     simulated = _is_simulated(args.source)
     fast = args.fast or (simulated and not interactive)
     if args.fast and describe_spec(args.source) == "serial":
         raise CommandError("--fast works only with a simulated or replayed source: a sensor delivers in real time")
-    muscles = parse_muscle_map(args.muscles) if args.muscles else None
+    only = only_names(args.only)
+    muscles = base_muscles(args, update, parse_muscle_map)
+    if muscles is not None:
+        muscles = select(muscles, only, "--muscles" if args.muscles else f"profile {update.name!r}" if update else args.source)
     _check_rest_between(args.rest_between, protocols)
     rest_between = args.rest_between if args.rest_between is not None else (SIM_REST_BETWEEN_S if simulated else None)
     if simulated:
-        source, muscles = _simulated_source(args, muscles, protocols, rest_between, fast)
+        source, muscles = simulated_source(
+            args, muscles, only=only, protocols=protocols, rest_between=rest_between, fast=fast, update=update
+        )
     else:
         opts = source_options(argparse.Namespace(**{**vars(args), "protocol": args.stream_protocol}), realtime=not fast)
         source = open_source(args.source, opts)
@@ -299,18 +295,22 @@ def _live(args: argparse.Namespace) -> int:
         source.open()
         info = source.info
         if muscles is None:
-            muscles = default_muscles(info.names, protocols)
-            if muscles is None:
+            found = default_muscles(info.names, protocols)
+            if found is None:
                 raise CommandError(
                     f"the channels of {args.source} ({', '.join(info.names)}) are not muscle names: map them with "
                     "--muscles, e.g. --muscles glute_max_left=0,hamstring_left=1"
                 )
-        spec = filter_spec(args, info.fs)
+            muscles = select(found, only, args.source)
+        spec = chain_for(args, update)(info.fs)
+        if update is not None:
+            update.check_compatible(spec, info, scale=None)  # refused before anything is measured
         plan = CalibrationPlan.build(muscles, protocols, channels=info.channels, rest_between_s=rest_between, trials=args.trials)
         run = CalibrationRun(plan, spec, info, policy=None if interactive else auto_policy(args.max_attempts))
         screen = TerminalPrompter(out, interactive=interactive, units=info.units)
         _print_plan(plan, spec, info, args, fast=fast, interactive=interactive, out=out)
         if interactive:
+            screen.announce(plan.tests[0])  # where to lie and what to push against, before the rest baseline
             screen.ask("Get into position, stay relaxed, and press Enter to start (Ctrl+C cancels) ")
             _restart(source, describe_spec(args.source))
         screen.handle(run.machine, run.machine.start())
@@ -339,9 +339,11 @@ def _live(args: argparse.Namespace) -> int:
     result = run.machine.result()
 
     def make() -> Profile:
-        return Profile.from_result(args.name, result, spec, info, protocols=plan.protocols(), source=args.source)
+        return calibrated_profile(
+            args.name or "", result, spec, info, protocols=plan.protocols(), source=args.source, update=update
+        )
 
-    return _finish(args, result, make, info.units, out)
+    return finish(args, result, make, info.units, out)
 
 
 def _restart(source: object, kind: str) -> None:
@@ -353,42 +355,6 @@ def _restart(source: object, kind: str) -> None:
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline and source.read(0.0) is not None:  # type: ignore[attr-defined]
         pass
-
-
-def _simulated_source(
-    args: argparse.Namespace, muscles: dict[str, int] | None, protocols: dict, rest_between: float | None, fast: bool
-) -> tuple:
-    """The simulated sensor; for the calibration scenario, a simulated person who follows this plan's prompts."""
-    from emgfeedback.calibration.plan import CalibrationPlan
-    from emgfeedback.calibration.simulate import person_script
-    from emgfeedback.config import DEFAULT_FS
-    from emgfeedback.io.simulated import MUSCLES, SimulatedSource
-
-    scenario = args.source.partition(":")[2] or "calibration"
-    channels = args.channels if args.channels is not None else 4
-    if muscles and args.channels is None:
-        name, channel = max(muscles.items(), key=lambda kv: kv[1])
-        if channel >= len(MUSCLES):
-            raise CommandError(
-                f"muscle {name} is mapped to channel {channel} but the simulated sensor has channels 0-{len(MUSCLES) - 1}: "
-                "fix --muscles"
-            )
-        channels = channel + 1
-    if muscles is None:
-        muscles = {m: i for i, m in enumerate(MUSCLES[:channels])}
-    fs = args.fs if args.fs is not None else DEFAULT_FS
-    script: object = scenario
-    if scenario == "calibration":
-        plan = CalibrationPlan.build(muscles, protocols, channels=channels, rest_between_s=rest_between, trials=args.trials)
-        script = person_script(plan, channels)
-    source = SimulatedSource(
-        script,
-        channels=channels,
-        fs=fs,
-        realtime=not fast,  # type: ignore[arg-type]
-        chunk_samples=max(int(fs // 10), 1) if fast else None,
-    )
-    return source, muscles
 
 
 def _print_plan(

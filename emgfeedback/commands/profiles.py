@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from emgfeedback.errors import CommandError
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             b = _brief(profile)
             state = "ok" if b["ok"] else "has problems"
+            if b["missing"]:
+                state += f"; missing {', '.join(b['missing'])}"
             print(
                 f"{profile.name}: {', '.join(b['muscles'])}; {b['fs']:g} Hz, {b['window_ms']:g} ms window, "
                 f"mains {b['mains']}; {b['created'] or 'no date'}; {state}",
@@ -95,6 +98,12 @@ def run(args: argparse.Namespace) -> int:
         print(line + (f"; trials {trials}" if trials else ""), file=out)
         for p in r.verdicts:
             print(f"    {p.severity.value}: {p.message}", file=out)
+    for muscle, channel in profile.missing.items():
+        print(
+            f"  {muscle} (channel {channel}): missing: redo it alone with "
+            f"emgfeedback calibrate --source SRC --only {muscle} --update {shlex.quote(profile.name)}",
+            file=out,
+        )
     return 0
 
 
@@ -111,4 +120,5 @@ def _brief(profile: object) -> dict:
         "mains": profile.filters.mains.value,
         "units": profile.units,
         "ok": profile.ok,
+        "missing": [f"{m}={c}" for m, c in profile.missing.items()],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
 
 from emgfeedback.calibration import Profile, list_profiles, load_profile
+from emgfeedback.calibration.saving import missing_text
 from emgfeedback.errors import ProfileError, SettingsError
 from emgfeedback.muscles import STANDARD, muscle_kind
 from emgfeedback.ui.theme import DARK
@@ -23,18 +24,20 @@ def muscle_map(window: QWidget) -> dict[str, int]:
 class CalibrationDialog(QDialog):
     """The wizard, full size, on the dashboard's running acquisition."""
 
-    def __init__(self, window: QWidget, name: str) -> None:
+    def __init__(self, window: QWidget, name: str, *, update: Profile | None = None) -> None:
+        """``update``: redo only the muscles that partial profile lacks, merged into it."""
         super().__init__(window)
         from emgfeedback.ui.calibration_wizard import CalibrationWizard
 
-        self.setWindowTitle("Calibrate MVC")
+        self.setWindowTitle("Calibrate MVC" if update is None else f"Calibrate the missing muscles of {update.name}")
         self.profile: Profile | None = None
         self.wizard = CalibrationWizard.from_acquisition(
             window.acq,  # type: ignore[attr-defined]
             self,
-            muscles=muscle_map(window),
+            muscles=dict(update.missing) if update is not None else muscle_map(window),
             name=name,
             theme=getattr(window, "theme", DARK),  # the dashboard's theme, light or dark
+            update=update,
         )
         layout = QVBoxLayout(self)
         layout.addWidget(self.wizard)
@@ -53,16 +56,43 @@ def run_calibration_dialog(window: QWidget) -> Profile | None:
     if acq.info is None or acq.pipeline is None:
         QMessageBox.information(window, "Calibrate", "The sensor is not connected yet: wait for data, then press C.")
         return None
-    name, ok = QInputDialog.getText(window, "Calibrate MVC", "Name for this electrode placement:", text="standard placement")
-    if not ok or not name.strip():
-        return None
+    partial = _partial_profile(window)
+    if partial is not None:
+        answer = QMessageBox.question(
+            window,
+            "Calibrate",
+            f"Profile '{partial.name}' lacks {missing_text(partial)}.\n\nRedo only that now (Yes), or calibrate every "
+            "muscle as a new profile (No)?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return None
+        if answer != QMessageBox.StandardButton.Yes:
+            partial = None
+    name = partial.name if partial is not None else ""
+    if partial is None:
+        name, ok = QInputDialog.getText(window, "Calibrate MVC", "Name for this electrode placement:", text="standard placement")
+        if not ok or not name.strip():
+            return None
     try:
-        dialog = CalibrationDialog(window, name.strip())
+        dialog = CalibrationDialog(window, name.strip(), update=partial)
     except SettingsError as exc:
         QMessageBox.warning(window, "Calibrate", str(exc))
         return None
     dialog.exec()
     return dialog.profile
+
+
+def _partial_profile(window: QWidget) -> Profile | None:
+    """The dashboard's current profile when it is saved and lacks muscles, else None."""
+    name = getattr(getattr(window, "config", None), "profile_name", None)
+    if not name:
+        return None
+    try:
+        profile = load_profile(name)
+    except ProfileError:
+        return None  # e.g. the built-in demo profile, which is not a file
+    return None if profile.complete else profile
 
 
 def pick_profile(window: QWidget) -> Profile | None:

@@ -86,7 +86,7 @@ class SummaryCard(QFrame):
         self.verdict.setWordWrap(True)
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(28)
-        self.close_button = QPushButton("Close  [Enter]")
+        self.close_button = QPushButton("Close  [Enter / H]")
         self.close_button.clicked.connect(self.dismissed.emit)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.verdict)

@@ -35,19 +35,23 @@ from emgfeedback.runtime.commands import SetAutoStart
 from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
-from emgfeedback.ui.hold_panel import HoldTimer, SummaryCard
+from emgfeedback.ui.hold_panel import HoldTimer
+from emgfeedback.ui.sound_check import SoundCheck
+from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 
 #: (key, what it does) for the help overlay and the docs.
 SHORTCUTS = [
     ("Space", "start / stop a backbend hold"),
-    ("Enter / Esc", "close the hold summary"),
+    ("Enter / Esc", "close the hold summary (it closes itself when a hold starts)"),
+    ("H", "show / hide the last hold's summary"),
     ("A", "auto-start holds when the muscles enter the band"),
     ("C", "calibrate MVC (wizard)"),
     ("P", "choose a calibration profile"),
     ("R", "record the session on / off"),
     ("M", "mute / unmute the cues"),
+    ("S", "test sounds: play each cue once, with its name"),
     ("+ / -", "cue volume up / down"),
     ("W", "show / hide the raw (filtered) trace"),
     ("[ / ]", "shorter / longer trace history (10-60 s)"),
@@ -137,8 +141,10 @@ class Dashboard(QMainWindow):
         self.banner.setVisible(False)
         self.hold_timer = HoldTimer()
         self.hold_timer.toggled.connect(self.toggle_hold)
+        self.sound_check = SoundCheck(self.player, self)  # "test sounds": each cue once, its name shown
         outer.addWidget(self.banner)
         outer.addWidget(self.hold_timer)
+        outer.addWidget(self.sound_check.label)
         self.stack_host = QWidget()
         self.stack = QStackedLayout(self.stack_host)
         self.gauge_host = QWidget()
@@ -148,19 +154,14 @@ class Dashboard(QMainWindow):
         self.waiting.setFont(font(24, bold=True))
         self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.gauge_row.addWidget(self.waiting)
-        self.card_host = QWidget()
-        card_layout = QVBoxLayout(self.card_host)
-        card_layout.setContentsMargins(60, 20, 60, 20)
-        self.card = SummaryCard()
-        self.card.dismissed.connect(self.dismiss_summary)
-        card_layout.addWidget(self.card)
-        self.card_host.setVisible(False)
         self.stack.addWidget(self.gauge_host)
-        self.stack.addWidget(self.card_host)
         self.stack.setCurrentWidget(self.gauge_host)
         outer.addWidget(self.stack_host, 5)
-        self.trace_host = QVBoxLayout()
-        outer.addLayout(self.trace_host, 3)
+        self.below = BelowGauges()  # the traces, or the last summary in their place: never over the gauges
+        self.trace_host = self.below.trace_layout
+        self.card, self.card_host = self.below.card, self.below.card_host
+        self.card.dismissed.connect(self.dismiss_summary)
+        outer.addWidget(self.below, 3)
         self.help = QLabel("<br>".join(f"<b>{k}</b> &nbsp; {v}" for k, v in SHORTCUTS))
         self.help.setFont(font(15))
         self.help.setWindowFlags(Qt.WindowType.Tool)
@@ -200,11 +201,13 @@ class Dashboard(QMainWindow):
         self.actions_by_name = {
             "hold": self._action("Start/stop hold", ["Space"], self.toggle_hold),
             "dismiss": self._action("Close summary", ["Return", "Enter", "Escape"], self.dismiss_summary),
+            "summary": self._action("Last hold summary", ["H"], self.toggle_summary),
             "auto": self._action("Auto-start holds", ["A"], self.toggle_auto),
             "calibrate": self._action("Calibrate", ["C"], self.calibrate),
             "profile": self._action("Choose profile", ["P"], self.choose_profile),
             "record": self._action("Record", ["R"], self.toggle_record),
             "mute": self._action("Mute", ["M"], lambda: self.player.set_muted(not self.player.muted)),
+            "sounds": self._action("Test sounds", ["S"], self.sound_check.toggle),
             "louder": self._action("Louder", ["+", "="], lambda: self.player.set_volume(self.player.volume + 0.1)),
             "quieter": self._action("Quieter", ["-"], lambda: self.player.set_volume(self.player.volume - 0.1)),
             "raw": self._action("Raw trace", ["W"], self.toggle_raw),
@@ -276,6 +279,8 @@ class Dashboard(QMainWindow):
             self.show_summary(summary)
             self.hold_finished.emit(summary)
         if hold is not None:
+            if self.below.card_shown:  # a hold started (by key or automatically): the card gives way to the traces
+                self.dismiss_summary()
             synergy = hold.synergy_pct if self._has_synergy else None
             self.hold_timer.show_running(hold.duration_s, synergy, hold.overclench_episodes, hold.auto)
         elif self.hold_timer.button.isChecked():
@@ -333,15 +338,25 @@ class Dashboard(QMainWindow):
         self.acq.toggle_hold()
 
     def show_summary(self, summary: HoldSummary) -> None:
-        self.card.show_summary(summary)
-        self.card_host.setVisible(True)
-        self.stack.setCurrentWidget(self.card_host)
+        """The hold's card below the gauges, unless another hold already runs (then H shows it later)."""
+        if self.acq.snapshot().hold is None:
+            self.below.show_card(summary)
         synergy = f", synergy {summary.synergy_pct:.0f}%" if has_synergy([m.name for m in summary.muscles]) else ""
-        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s{synergy}")
+        self.hold_timer.show_idle(f"last hold {summary.duration_s:.1f} s{synergy}  (H: its summary)")
 
     def dismiss_summary(self) -> None:
-        self.card_host.setVisible(False)
-        self.stack.setCurrentWidget(self.gauge_host)
+        self.below.show_traces()
+
+    def toggle_summary(self) -> None:
+        """H: show or hide the last hold's summary (while a hold runs the gauges and traces stay)."""
+        if self.below.card_shown:
+            self.dismiss_summary()
+        elif not self.summaries:
+            self.statusBar().showMessage("no hold yet: its summary shows here when it ends", 3000)
+        elif self.acq.snapshot().hold is not None:
+            self.statusBar().showMessage("a hold is running: its summary shows when it ends", 3000)
+        else:
+            self.below.show_card(self.summaries[-1])
 
     def toggle_auto(self) -> None:
         if self.acq.engine is not None:

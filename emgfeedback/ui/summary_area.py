@@ -1,0 +1,45 @@
+"""Below the gauges: the traces, or the last hold's summary card in their place between holds.
+
+The card never covers the gauges: it takes the traces' place while no hold runs, and the
+dashboard puts the traces back as soon as a hold starts (by key or automatically), so a user
+upside down in a backbend always sees the gauges without pressing anything.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+
+from emgfeedback.feedback import HoldSummary
+from emgfeedback.ui.hold_panel import SummaryCard
+
+
+class BelowGauges(QStackedWidget):
+    """Two pages: ``trace_layout`` (where the dashboard puts its traces) and the summary ``card``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.trace_page = QWidget()
+        self.trace_layout = QVBoxLayout(self.trace_page)
+        self.trace_layout.setContentsMargins(0, 0, 0, 0)
+        self.card_host = QWidget()
+        layout = QVBoxLayout(self.card_host)
+        layout.setContentsMargins(0, 4, 0, 0)
+        self.card = SummaryCard()
+        layout.addWidget(self.card)
+        self.addWidget(self.trace_page)
+        self.addWidget(self.card_host)
+        self.show_traces()
+
+    @property
+    def card_shown(self) -> bool:
+        return self.currentWidget() is self.card_host
+
+    def show_card(self, summary: HoldSummary) -> None:
+        """The summary in the traces' place."""
+        self.card.show_summary(summary)
+        self.card_host.setVisible(True)
+        self.setCurrentWidget(self.card_host)
+
+    def show_traces(self) -> None:
+        self.card_host.setVisible(False)
+        self.setCurrentWidget(self.trace_page)
