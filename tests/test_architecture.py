@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "feedback": 4,
     "calibration": 4,
     "training": 4,
+    "cue_sounds": 4,
     "runtime": 5,
     "session": 6,
     "ui": 6,
