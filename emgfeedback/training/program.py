@@ -182,7 +182,7 @@ def _success(raw: Any, where: str, prefix: str, base: SuccessRule) -> SuccessRul
     if raw is None:
         return base
     if not isinstance(raw, Mapping):
-        raise _fail(where, prefix + "success", "must be a table: min_pct = 70, hamstring = \"in\", ...")
+        raise _fail(where, prefix + "success", 'must be a table: min_pct = 70, hamstring = "in", ...')
     min_pct = raw.get("min_pct", base.min_pct)
     if isinstance(min_pct, bool) or not isinstance(min_pct, int | float) or not 0 <= min_pct <= 100:
         raise _fail(where, prefix + "success.min_pct", "must be a number from 0 to 100")
