@@ -9,6 +9,7 @@ program, exercise, set, rep and success.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,4 +218,4 @@ def split_points(start: int, n: int, transitions: list[Transition]) -> list[int]
 
 
 def slices(arr: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
-    return [arr[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return [arr[a:b] for a, b in itertools.pairwise(cuts)]

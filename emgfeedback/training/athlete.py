@@ -23,6 +23,10 @@ REST_PCT = 3.0
 DEFAULT_MISTAKES = frozenset({(1, 1, 2)})
 
 
+def _middle(band: Band) -> float:
+    return (band.low + band.high) / 2
+
+
 def athlete_script(
     program: Program,
     channels: int = 4,
@@ -49,7 +53,7 @@ def athlete_script(
     rest = np.full(channels, REST_PCT)
     for step in build_timeline(program).work_steps():
         ex = program.exercises[step.exercise]
-        target = np.array([(lambda b: (b.low + b.high) / 2)(ex.band_for(n, band)) for n in names])
+        target = np.array([_middle(ex.band_for(n, band)) for n in names])
         t0, t1 = step.start_s + reaction_s, step.end_s
         to(t0, rest)
         to(t0 + ramp_s, target)
