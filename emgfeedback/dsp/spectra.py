@@ -4,7 +4,8 @@ The input is the band-passed, mains-notched signal the live chain already comput
 (1 s every 250 ms by default) are aligned to the hold's first sample, so the live reader and
 ``emgfeedback analyze`` give the same windows for the same samples. Each window's spectrum is
 a Welch estimate (scipy.signal.welch), vectorized across channels; a hold's fatigue index is
-the least-squares slope of MDF over the window times (Hz/s), the field's standard.
+the least-squares slope of MDF over the window times (Hz/s), the field's standard; the RMS change
+is from a least-squares fit of log RMS (a growth factor, so it never reads below -100 %).
 """
 
 from __future__ import annotations
@@ -157,11 +158,11 @@ def fatigue_summary(
         fit = _line(times, mnf[:, c]) if times.size else None
         if fit is not None:
             entry["mnf_slope_hz_per_s"] = _num(fit[0])
-        fit = _line(times, rms[:, c]) if times.size else None
-        if fit is not None:
-            slope, b = fit
-            r0 = b + slope * times[0]
-            entry["rms_change_pct"] = _num(100.0 * slope * (times[-1] - times[0]) / r0) if r0 > 0 else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_rms = np.log(rms[:, c]) if times.size else rms[:, c]
+        fit = _line(times, np.where(np.isfinite(log_rms), log_rms, np.nan)) if times.size else None
+        if fit is not None:  # RMS grows or shrinks by a factor: fit its log, so a change is never below -100 %
+            entry["rms_change_pct"] = _num(100.0 * (np.exp(fit[0] * (times[-1] - times[0])) - 1.0))
         out.append(entry)
     return out
 

@@ -165,17 +165,7 @@ class Acquisition:
         try:
             self.source.open()
             info = self.source.info
-            self.info = info
-            self.pipeline = self.factory(info)
-            if self.feedback_factory is not None:
-                self.engine = self.feedback_factory(info)
-            self.ring = RingBuffer(max(int(self.ring_seconds * info.fs), 1), info.channels, FIELDS)
-            self.quality = QualityMonitor(
-                info.fs,
-                info.channels,
-                adc_max=info.adc_max,
-                mains_hz=self.mains_hz if self.mains_hz and self.mains_hz < info.fs / 2 else None,
-            )
+            self.setup(info)
             self.opened.set()
             self._event("open", info.description)
             while not self._stop.is_set():
@@ -194,6 +184,24 @@ class Acquisition:
             finally:
                 self.opened.set()
                 self.finished.set()
+
+    def setup(self, info: StreamInfo) -> None:
+        """Build the chain, feedback, ring buffer and quality monitor for an opened stream (reader thread)."""
+        self.info = info
+        self.pipeline = self.factory(info)
+        if self.feedback_factory is not None:
+            self.engine = self.feedback_factory(info)
+        self.ring = RingBuffer(max(int(self.ring_seconds * info.fs), 1), info.channels, FIELDS)
+        self.quality = QualityMonitor(
+            info.fs,
+            info.channels,
+            adc_max=info.adc_max,
+            mains_hz=self.mains_hz if self.mains_hz and self.mains_hz < info.fs / 2 else None,
+        )
+
+    def process_chunk(self, start: int, raw: np.ndarray) -> None:
+        """Process one chunk as the reader thread does (for offline runs without the thread)."""
+        self._handle(start, raw)
 
     def _apply_commands(self, at: int) -> None:
         """Apply every queued command in order; a pending hold change is flushed before the next one."""
