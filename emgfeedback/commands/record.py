@@ -160,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
             if recorder.error is not None:
                 failure, status = f"recording failed: {recorder.error}", "interrupted"
                 break
+            view = acq.snapshot().program
+            if view is not None and view.done:
+                reason["why"] = f"program {view.name} finished"
+                break
             if acq.finished.is_set():
                 if acq.error:
                     failure, status = f"source failed: {acq.error}", "interrupted"
@@ -168,10 +172,6 @@ def run(args: argparse.Namespace) -> int:
                 break
             if not announced and time.monotonic() - t_open > OPEN_TIMEOUT_S:
                 failure, status = f"no data from {args.source} within {OPEN_TIMEOUT_S:g} s: check the device", "interrupted"
-                break
-            view = acq.snapshot().program
-            if view is not None and view.done:
-                reason["why"] = f"program {view.name} finished"
                 break
             if args.seconds is not None and acq.info is not None and acq.samples >= args.seconds * acq.info.fs:
                 reason["why"] = f"{args.seconds:g} s recorded"

@@ -110,7 +110,7 @@ class HoldSpectra:
         """Per channel: MDF at the start and end (the fitted line's), slopes (Hz/s) and RMS change (%)."""
         return fatigue_summary(
             np.asarray(self.times), _stack(self.mdf, self.channels), _stack(self.mnf, self.channels),
-            _stack(self.rms, self.channels), names,
+            _stack(self.rms, self.channels), names, max(self.win / self.hop, 1.0),
         )  # fmt: skip
 
 
@@ -127,12 +127,28 @@ def _line(t: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return float(slope), float(intercept)
 
 
+def _slope_se(t: np.ndarray, y: np.ndarray, fit: tuple[float, float], overlap: float) -> float | None:
+    """Standard error of a slope, widened by sqrt(window / hop) because overlapping windows are not independent."""
+    ok = np.isfinite(y)
+    n = int(np.count_nonzero(ok))
+    if n < 3:
+        return None
+    res = y[ok] - (fit[0] * t[ok] + fit[1])
+    sxx = float(np.sum((t[ok] - t[ok].mean()) ** 2))
+    return float(np.sqrt(np.sum(res * res) / (n - 2) / sxx) * np.sqrt(overlap)) if sxx > 0 else None
+
+
 def _num(v: float | None) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
 
 
 def fatigue_summary(
-    times: np.ndarray, mdf: np.ndarray, mnf: np.ndarray, rms: np.ndarray, names: Sequence[str]
+    times: np.ndarray,
+    mdf: np.ndarray,
+    mnf: np.ndarray,
+    rms: np.ndarray,
+    names: Sequence[str],
+    overlap: float = WINDOW_S / HOP_S,
 ) -> list[dict[str, object]]:
     """The fatigue keys of one hold per channel (None where the hold was shorter than two windows)."""
     out: list[dict[str, object]] = []
@@ -142,6 +158,7 @@ def fatigue_summary(
             "mdf_start_hz": None,
             "mdf_end_hz": None,
             "mdf_slope_hz_per_s": None,
+            "mdf_slope_se_hz_per_s": None,
             "mdf_change_pct": None,
             "mnf_slope_hz_per_s": None,
             "rms_change_pct": None,
@@ -153,6 +170,7 @@ def fatigue_summary(
             entry["mdf_start_hz"] = _num(b + slope * times[0])
             entry["mdf_end_hz"] = _num(b + slope * times[-1])
             entry["mdf_slope_hz_per_s"] = _num(slope)
+            entry["mdf_slope_se_hz_per_s"] = _num(_slope_se(times, mdf[:, c], fit, overlap))
             start = entry["mdf_start_hz"]
             entry["mdf_change_pct"] = _num(100.0 * slope * (times[-1] - times[0]) / start) if start else None
         fit = _line(times, mnf[:, c]) if times.size else None
