@@ -90,8 +90,8 @@ def test_analyze_agrees_with_the_live_hold_summary(
     path = tmp_path / "athlete.csv"
     np.savetxt(path, raw, fmt="%d", delimiter=",", header=",".join(info.muscles), comments="")
     holds = athlete_session["holds"]
-    spans = [f"{h['start_index'] / FS:g}-{h['stop_index'] / FS:g}" for h in holds]
-    code, out, err = run_cli(capsys, "analyze", str(path), "--fs", "1000", *sum((["--hold", s] for s in spans), []), "--json")
+    flags = [arg for h in holds for arg in ("--hold", f"{h['start_index'] / FS:g}-{h['stop_index'] / FS:g}")]
+    code, out, err = run_cli(capsys, "analyze", str(path), "--fs", "1000", *flags, "--json")
     assert code == 0, err
     result = json.loads(out)
     assert len(result["holds"]) == len(holds)

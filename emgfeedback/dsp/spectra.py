@@ -110,7 +110,7 @@ class HoldSpectra:
         """Per channel: MDF at the start and end (the fitted line's), slopes (Hz/s) and RMS change (%)."""
         return fatigue_summary(
             np.asarray(self.times), _stack(self.mdf, self.channels), _stack(self.mnf, self.channels),
-            _stack(self.rms, self.channels), names, max(self.win / self.hop, 1.0),
+            _stack(self.rms, self.channels), names, overlap=max(self.win / self.hop, 1.0),
         )  # fmt: skip
 
 
@@ -148,6 +148,7 @@ def fatigue_summary(
     mnf: np.ndarray,
     rms: np.ndarray,
     names: Sequence[str],
+    *,
     overlap: float = WINDOW_S / HOP_S,
 ) -> list[dict[str, object]]:
     """The fatigue keys of one hold per channel (None where the hold was shorter than two windows)."""
