@@ -41,9 +41,9 @@ def add_program_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def program_from_args(args: argparse.Namespace) -> Program | None:
+def program_from_args(args: argparse.Namespace, spec: str) -> Program | None:
     """The --program, loaded (a bad file fails here with its one line)."""
-    if args.source == ATHLETE and not args.program:
+    if spec == ATHLETE and not args.program:
         raise CommandError(f"--source {ATHLETE} follows a program: give --program NAME (see `emgfeedback programs`)")
     return load_program(args.program) if args.program else None
 

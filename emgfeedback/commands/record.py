@@ -105,7 +105,7 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
 
 def run(args: argparse.Namespace) -> int:
     band = parse_band(args.band)
-    program = program_from_args(args)
+    program = program_from_args(args, args.source)
     check_filter_args(args)  # bad filter flags fail now, before the device opens
     profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
     check_filter_flags(args, profile)

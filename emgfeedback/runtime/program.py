@@ -59,6 +59,7 @@ class ProgramView:
     outcomes: tuple[RepOutcome, ...]
     total_s: float
     elapsed_s: float
+    bands: tuple[Band, ...] = ()  # the target band of each channel now (the exercise's)
 
 
 class ProgramDriver:
@@ -208,6 +209,7 @@ class ProgramDriver:
             outcomes=tuple(self.outcomes),
             total_s=self.timeline.duration_s,
             elapsed_s=self.runner.position / fs,
+            bands=tuple(self.engine.classifier.bands),
         )
 
 
