@@ -68,3 +68,33 @@ def test_program_view_shows_the_rep_results_and_pauses_with_space(window: Dashbo
         image.save(str(DOCS / "program-view.png"))
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not window.acq.snapshot().program.paused, timeout=5000)
+
+
+def test_demo_program_renders_offscreen(tmp_path: Path, capsys) -> None:
+    from emgfeedback.cli import main
+
+    shot = tmp_path / "demo-program.png"
+    args = ["demo", "--program", "underbutt-isolation", "--speed", "20", "--quit-after", "1", "--screenshot", str(shot)]
+    assert main(args) == 0
+    assert shot.stat().st_size > 10_000
+
+
+def test_program_cues_fall_back_to_tones_without_a_speech_engine(monkeypatch) -> None:
+    import builtins
+
+    from emgfeedback.feedback import Cue
+    from emgfeedback.ui.speech import PHRASES, Speaker
+
+    real_import = builtins.__import__
+
+    def no_pyttsx3(name, *args, **kwargs):
+        if name == "pyttsx3":
+            raise ImportError("not installed")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyttsx3)
+    speaker = Speaker()
+    assert not speaker.available
+    assert all(not speaker.say(cue) for cue in PHRASES)  # the caller plays the tone instead
+    assert Speaker(enabled=False).say(Cue.GO) is False
+    assert set(PHRASES) == {Cue.GET_READY, Cue.GO, Cue.REST, Cue.DONE, Cue.EASE_OUT}

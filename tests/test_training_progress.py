@@ -69,6 +69,25 @@ def test_progress_per_session_and_week(three_sessions: list[int], capsys: pytest
     assert "per week:" in text and "2026-W47" in text and "2026-11-19 #2" in text
 
 
+def test_progress_lists_each_calibrations_mvc(capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import replace
+
+    from emgfeedback.calibration import demo_profile
+    from emgfeedback.calibration.profile import save_profile
+
+    base = demo_profile(4)
+    for name, created, factor in (("week one", "2026-11-16T18:00:00+00:00", 1.0), ("moved", "2026-11-24T18:00:00+00:00", 0.6)):
+        refs = tuple(replace(r, mvc=r.mvc * factor) for r in base.references)
+        save_profile(replace(base, name=name, created=created, references=refs))
+    assert main(["progress", "--json"]) == 0
+    cals = json.loads(capsys.readouterr().out)["calibrations"]
+    assert [(c["profile"], c["date"]) for c in cals] == [("week one", "2026-11-16"), ("moved", "2026-11-24")]
+    muscle = base.references[0].name
+    assert cals[1]["mvc"][muscle] == pytest.approx(0.6 * cals[0]["mvc"][muscle])  # the placement change shows
+    assert main(["progress", "--profile", "moved", "--json"]) == 0
+    assert [c["profile"] for c in json.loads(capsys.readouterr().out)["calibrations"]] == ["moved"]
+
+
 def test_progress_bad_date_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["progress", "--since", "last week"]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]

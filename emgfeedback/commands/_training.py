@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from emgfeedback.commands._common import positive
-from emgfeedback.errors import CommandError
+from emgfeedback.errors import CommandError, SettingsError
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.io.sources import Source
 from emgfeedback.io.spec import SourceOptions, open_source
@@ -57,6 +57,8 @@ def open_program_source(spec: str, options: SourceOptions, program: Program | No
         return SimulatedSource(script, channels=channels, seed=options.seed, realtime=options.realtime, speed=speed)
     source = open_source(spec, options)
     if isinstance(source, SimulatedSource):
+        if speed > 1000:
+            raise SettingsError(f"simulation speed {speed:g} is out of range: use more than 0 and at most 1000")
         source.speed = speed
     elif speed != 1.0:
         raise CommandError(f"--speed only applies to simulated sources, not {spec}: leave it out")
