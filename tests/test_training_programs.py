@@ -149,3 +149,19 @@ def test_rep_rule_counts_samples_meeting_every_condition() -> None:
     ev.update(st)
     r = ev.result()
     assert r.pct == pytest.approx(65.0) and r.success is False
+
+
+def test_from_refers_to_a_program_and_refuses_circles(emg_home: Path) -> None:
+    folder = emg_home / "programs"
+    folder.mkdir(exist_ok=True)
+    (folder / "a.toml").write_text('title = "A"\n[[exercise]]\nfrom = "b"\n')
+    (folder / "b.toml").write_text('title = "B"\n[[exercise]]\nfrom = "a"\n')
+    (folder / "c.toml").write_text('title = "C"\n[[exercise]]\nfrom = "nothing-here"\n')
+    with pytest.raises(ProgramError, match="in a circle"):
+        load_program("a")
+    with pytest.raises(ProgramError, match=r"field 'exercise\[0\]\.from' names 'nothing-here'"):
+        load_program("c")
+    from emgfeedback.training.program import loadable_programs
+
+    programs, errors = loadable_programs()
+    assert {p.name for p in programs} >= SHIPPED and len(errors) == 3

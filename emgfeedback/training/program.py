@@ -333,6 +333,17 @@ def all_programs() -> list[Program]:
     return [load_program(n) for n in names]
 
 
+def loadable_programs() -> tuple[list[Program], list[str]]:
+    """The programs that load, and one line for each file that does not (for pickers and lists)."""
+    programs, errors = [], []
+    for name in sorted({*shipped_files(), *user_files()}):
+        try:
+            programs.append(load_program(name))
+        except ProgramError as exc:
+            errors.append(str(exc))
+    return programs, errors
+
+
 def with_exercise(program: Program, index: int, **changes: Any) -> Program:
     """A copy with one exercise changed (for tests and quick variants)."""
     exercises = list(program.exercises)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QInputDialog, QL
 from emgfeedback.feedback import State
 from emgfeedback.muscles import short_name
 from emgfeedback.runtime.program import ProgramView, RepOutcome
-from emgfeedback.training.program import Program, all_programs
+from emgfeedback.training.program import Program, loadable_programs
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.theme import THEMES, Theme, font
 
@@ -162,10 +162,11 @@ def fatigue_text(names: Sequence[str], mdf_hz: Sequence[float | None], change: S
 
 
 def pick_program(parent: QWidget) -> Program | None:
-    """Ask which program to run (titles, with their length); None when cancelled."""
-    programs = all_programs()
+    """Ask which program to run (titles, with their length; files that do not load are named); None when cancelled."""
+    programs, errors = loadable_programs()
     labels = [f"{p.title}  ({round(p.duration_s / 60)} min)" for p in programs]
-    label, ok = QInputDialog.getItem(parent, "Training program", "Run which program?", labels, 0, False)
+    prompt = "Run which program?" + "".join(f"\n(skipped: {e})" for e in errors)
+    label, ok = QInputDialog.getItem(parent, "Training program", prompt, labels, 0, False)
     if not ok or label not in labels:
         return None
     return programs[labels.index(label)]
