@@ -155,3 +155,15 @@ def test_a_steady_hold_has_no_fatigue_slope(seed: int) -> None:
     for channel in analyze_span(filtered, FS, ["a", "b", "c", "d"]):
         assert abs(channel["mdf_slope_hz_per_s"]) <= 0.02
         assert channel["mdf_slope_se_hz_per_s"] < 0.02
+
+
+def test_report_has_program_underbutt_and_fatigue_tables(
+    athlete_session: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "export", "1", "--format", "report", "--out", str(tmp_path))
+    assert code == 0, err
+    page = (tmp_path / "session-1.html").read_text()
+    for heading in ("Program reps", "Underbutt versus glute", "Fatigue within holds"):
+        assert f"<h2>{heading}</h2>" in page
+    code, text, _ = run_cli(capsys, "show", "1")
+    assert "set 1 rep 2 failed" in text and "underbutt left: hamstring:glute" in text and "fatigue High hamstring, left" in text
