@@ -167,3 +167,12 @@ def test_report_has_program_underbutt_and_fatigue_tables(
         assert f"<h2>{heading}</h2>" in page
     code, text, _ = run_cli(capsys, "show", "1")
     assert "set 1 rep 2 failed" in text and "underbutt left: hamstring:glute" in text and "fatigue High hamstring, left" in text
+
+
+def test_edf_annotations_name_the_program_reps(athlete_session: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import edfio
+
+    code, _, err = run_cli(capsys, "export", "1", "--format", "edf", "--out", str(tmp_path))
+    assert code == 0, err
+    texts = [a.text for a in edfio.read_edf(tmp_path / "session-1.edf").annotations if a.text.startswith("hold")]
+    assert texts[:2] == ["hold 1 underbutt-isolation set 1 rep 1 ok", "hold 2 underbutt-isolation set 1 rep 2 failed"]
