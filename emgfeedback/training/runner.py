@@ -8,7 +8,6 @@ timeline; pausing during a rep abandons that rep, and resuming replays its count
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 from emgfeedback.training.timeline import Phase, Step, Timeline
@@ -112,8 +111,3 @@ class ProgramRunner:
             return None
         self.paused = False
         return Transition(index, self.step, self.step, resumed=True)
-
-    def step_at(self, program_sample: int) -> Step:
-        """The step that holds a given program sample (for scripting a simulated athlete)."""
-        k = bisect.bisect_right(self.bounds, program_sample) - 1
-        return self.steps[max(min(k, len(self.steps) - 1), 0)]
