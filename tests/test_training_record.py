@@ -13,6 +13,7 @@ from scipy import signal
 
 from emgfeedback.cli import main
 from emgfeedback.config import Band, FilterSpec
+from emgfeedback.dsp.filters import design_chain
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.dsp.spectra import analyze_span
 from emgfeedback.feedback import FeedbackEngine
@@ -104,14 +105,37 @@ def test_analyze_agrees_with_the_live_hold_summary(
                 assert a[k] == pytest.approx(b[k], rel=1e-6, abs=1e-9), (k, a["name"])
 
 
-def _compressing(seconds: float, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Band-limited noise time-warped so every frequency scales by s(t) = 1 - rate * t, and the stationary original."""
+UP = 8  # the test noise is made this much oversampled
+
+
+def _generator() -> np.ndarray:
+    return signal.butter(2, [60, 180], btype="bandpass", fs=FS * UP, output="sos")
+
+
+def _compressing(seconds: float, rate: float, seed: int) -> np.ndarray:
+    """Band-limited noise time-warped so every frequency scales by s(t) = 1 - rate * t.
+
+    The noise is made oversampled, so reading it at fractional positions (linear interpolation)
+    does not low-pass it: the only change over time is the compression."""
     rng = np.random.default_rng(seed)
-    sos = signal.butter(2, [60, 180], btype="bandpass", fs=FS, output="sos")
     n = int(seconds * FS)
-    x = signal.sosfilt(sos, rng.standard_normal(n + 1000))
-    phase = np.cumsum(1.0 - rate * np.arange(n) / FS)  # in samples of x: d(phase)/dt = s(t)
-    return np.interp(phase, np.arange(x.size), x), x
+    x = signal.sosfilt(_generator(), rng.standard_normal((n + 1000) * UP))
+    phase = UP * np.cumsum(1.0 - rate * np.arange(n) / FS)  # in samples of x: d(phase)/dt = s(t)
+    return np.interp(phase, np.arange(x.size), x)
+
+
+def _true_slope(seconds: float, rate: float) -> float:
+    """The MDF slope the compression implies: at time t the spectrum is the generator's at f / s(t), seen
+    through the live chain (band-pass + notch, which do not compress); its MDF fitted over the hold."""
+    f = np.linspace(20.0, 450.0, 4301)
+    _, chain = signal.sosfreqz(design_chain(FilterSpec(fs=FS)), worN=f, fs=FS)
+    times = np.arange(1.0, seconds + 1e-9, 0.25) - 0.5  # the centres of the 1 s windows
+    mdf = []
+    for t in times:
+        _, gen = signal.sosfreqz(_generator(), worN=f / (1.0 - rate * t), fs=FS * UP)
+        cdf = np.cumsum(np.abs(gen) ** 2 * np.abs(chain) ** 2)
+        mdf.append(float(np.interp(0.5, cdf / cdf[-1], f)))
+    return float(np.polyfit(times, mdf, 1)[0])
 
 
 def _live_fatigue(signal_: np.ndarray, chunk: int = 37) -> list[dict]:
@@ -127,18 +151,18 @@ def _live_fatigue(signal_: np.ndarray, chunk: int = 37) -> list[dict]:
     return engine.holds[-1].fatigue or []
 
 
-def test_fatigue_slope_is_within_ten_percent_of_a_known_spectral_compression() -> None:
-    rate = 0.005  # every frequency falls by 0.5 % per second
-    warped, stationary = _compressing(60.0, rate, seed=3)
-    # the truth: the stationary signal's MDF through the same chain, falling at `rate`
-    f0 = Pipeline(FilterSpec(fs=FS)).process(stationary[:, None] * 100.0).filtered
-    mdf0 = float(np.mean([c["mdf_start_hz"] for c in analyze_span(f0[1000:], FS, ["x"])]))
-    truth = -rate * mdf0
-    fatigue = _live_fatigue(warped)
-    slope = fatigue[0]["mdf_slope_hz_per_s"]
-    assert slope == pytest.approx(truth, rel=0.10)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fatigue_slope_is_within_ten_percent_of_a_known_spectral_compression(seed: int) -> None:
+    """Two minutes in which every frequency falls by 0.3 % a second (MDF about -0.37 Hz/s). Over ten seeds
+    the measured slope is 1.00 +- 0.02 of the truth (worst 0.96); 1 s MDF estimates scatter by a few Hz,
+    so a shorter hold would be noisier, not biased."""
+    seconds, rate = 120.0, 0.003
+    truth = _true_slope(seconds, rate)
+    fatigue = _live_fatigue(_compressing(seconds, rate, seed))
+    assert fatigue[0]["mdf_slope_hz_per_s"] == pytest.approx(truth, rel=0.10)
     assert fatigue[0]["mnf_slope_hz_per_s"] < 0
     assert fatigue[0]["mdf_end_hz"] < fatigue[0]["mdf_start_hz"]
+    assert fatigue[0]["mdf_slope_se_hz_per_s"] < 0.1 * abs(truth)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
