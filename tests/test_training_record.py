@@ -200,3 +200,14 @@ def test_edf_annotations_name_the_program_reps(athlete_session: dict, tmp_path: 
     assert code == 0, err
     texts = [a.text for a in edfio.read_edf(tmp_path / "session-1.edf").annotations if a.text.startswith("hold")]
     assert texts[:2] == ["hold 1 underbutt-isolation set 1 rep 1 ok", "hold 2 underbutt-isolation set 1 rep 2 failed"]
+
+
+def test_a_program_without_a_profile_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "rec.csv"
+    np.savetxt(data, np.random.default_rng(0).integers(400, 600, (3000, 2)), fmt="%d", delimiter=",")
+    for command in ("record", "live"):
+        code, _, err = run_cli(capsys, command, "--source", f"replay:{data}", "--fs", "1000", "--program", "camel")
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert code == 2 and len(lines) == 1 and "a program judges reps by %MVC" in lines[0], (command, err)
+    code, _, err = run_cli(capsys, "record", "--source", "simulated:athlete")
+    assert code == 2 and "follows a program: give --program NAME" in err

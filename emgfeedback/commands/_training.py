@@ -48,6 +48,12 @@ def program_from_args(args: argparse.Namespace, spec: str) -> Program | None:
     return load_program(args.program) if args.program else None
 
 
+def require_profile(program: Program | None, profile: object | None) -> None:
+    """A program judges reps in %MVC: without a calibration there is nothing to judge."""
+    if program is not None and profile is None:
+        raise CommandError("a program judges reps by %MVC: give --profile NAME (a calibration, see `emgfeedback profiles`)")
+
+
 def open_program_source(spec: str, options: SourceOptions, program: Program | None, speed: float) -> Source:
     """The source a spec names; ``simulated:athlete`` is scripted from the program's timeline."""
     if spec == ATHLETE:

@@ -15,7 +15,7 @@ from emgfeedback.commands._common import (
     positive,
     source_options,
 )
-from emgfeedback.commands._training import add_program_args, open_program_source, program_from_args
+from emgfeedback.commands._training import add_program_args, open_program_source, program_from_args, require_profile
 from emgfeedback.config import parse_band
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import LiveOptions, ProfileLike, build_acquisition
@@ -66,10 +66,11 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     """Build the acquisition factory and open the dashboard."""
     from emgfeedback.ui.app import ensure_display
 
+    program = program_from_args(args, spec)  # a bad program or a missing profile fails before any window
+    require_profile(program, profile)
     ensure_display(offscreen_ok=args.screenshot is not None or args.quit_after is not None)
     band = parse_band(args.band)
     options = source_options(args)
-    program = program_from_args(args, spec)
     # validate the filter flags now, at a nominal rate, so bad flags fail before any window opens
     check_filter_args(args)
     check_filter_flags(args, profile)

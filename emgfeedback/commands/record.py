@@ -28,6 +28,7 @@ from emgfeedback.commands._training import (
     program_from_args,
     program_report,
     program_status,
+    require_profile,
 )
 from emgfeedback.config import parse_band
 from emgfeedback.errors import CommandError
@@ -118,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
         program=program,
         ease_out_pct=args.ease_out,
     )
-    if program is not None and profile is None:
-        raise CommandError("a program judges reps by %MVC: give --profile NAME (a calibration, see `emgfeedback profiles`)")
+    require_profile(program, profile)
     source = open_program_source(args.source, source_options(args), program, args.speed)
     acq = build_acquisition(source, options)
     meta = SessionMeta(
