@@ -26,6 +26,13 @@ NOTES: dict[Cue, list[tuple[float, float, float]]] = {
     Cue.TICK: [(1320.0, 0.03, 0.3)],
     Cue.HOLD_START: [(392.0, 0.08, 0.7), (523.3, 0.08, 0.7), (784.0, 0.16, 0.7)],
     Cue.HOLD_END: [(784.0, 0.08, 0.7), (523.3, 0.08, 0.7), (392.0, 0.2, 0.7)],
+    # program cues: get ready = two low soft pips, go = one bright high note, rest = a long low
+    # note, done = a rising arpeggio that resolves; ease out = a slow falling pair
+    Cue.GET_READY: [(349.2, 0.07, 0.6), (349.2, 0.07, 0.6)],
+    Cue.GO: [(1046.5, 0.18, 0.8)],
+    Cue.REST: [(261.6, 0.35, 0.6)],
+    Cue.DONE: [(523.3, 0.08, 0.7), (659.3, 0.08, 0.7), (784.0, 0.08, 0.7), (1046.5, 0.24, 0.7)],
+    Cue.EASE_OUT: [(659.3, 0.2, 0.7), (493.9, 0.3, 0.7)],
 }
 
 
@@ -37,6 +44,11 @@ MEANING: dict[Cue, str] = {
     Cue.TICK: "still in the band (every 10 s)",
     Cue.OVER: "over-clench: ease off",
     Cue.HOLD_END: "the hold ends",
+    Cue.GET_READY: "program: get ready (3-2-1 before a rep)",
+    Cue.GO: "program: go, the rep starts",
+    Cue.REST: "program: rest",
+    Cue.DONE: "program: done",
+    Cue.EASE_OUT: "fatigue: ease out (the median frequency has fallen)",
 }
 
 

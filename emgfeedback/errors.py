@@ -54,3 +54,7 @@ class ExportError(UserError, RuntimeError):
 
 class CommandError(UserError, RuntimeError):
     """A command cannot proceed for a reason of its own (bad combination of flags, missing tool)."""
+
+
+class ProgramError(SettingsError):
+    """A training program file cannot be used (the message names the file and the field)."""

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emgfeedback.config import Band
-from emgfeedback.muscles import is_glute, is_hamstring
+from emgfeedback.dsp.spectra import HoldSpectra
+from emgfeedback.muscles import is_glute, is_hamstring, muscle_side
 
 
 class State(enum.IntEnum):
@@ -63,6 +64,14 @@ class BandClassifier:
         self.raw_state = np.full(ch, int(State.UNKNOWN))  # hysteresis state of the last sample
         self.run_length = np.zeros(ch, dtype=np.int64)  # how long raw_state has lasted
         self.reported = np.full(ch, int(State.UNKNOWN))  # last reported (dwelled) state
+
+    def set_bands(self, bands: Sequence[Band]) -> None:
+        """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
+        self.bands = list(bands)
+        self.low = np.array([b.low for b in self.bands])
+        self.high = np.array([b.high for b in self.bands])
+        self.hyst = np.array([b.hysteresis for b in self.bands])
+        self.dwell = np.array([max(round(b.dwell_ms * self.fs / 1000.0), 1) for b in self.bands])
 
     def update(self, percent: np.ndarray) -> np.ndarray:
         """%MVC (n, channels) -> reported states (n, channels) as int8 :class:`State` values."""
@@ -146,6 +155,9 @@ class HoldSummary:
     synergy_samples: int = 0
     hamstring_first_in_band: int | None = None
     glute_first_in_band: int | None = None
+    first_in_band: list[int | None] = field(default_factory=list)  # per channel, absolute index
+    tags: dict[str, object] = field(default_factory=dict)  # a program rep: program, exercise, set, rep, success
+    fatigue: list[dict[str, object]] | None = None  # per channel, see emgfeedback.dsp.spectra.fatigue_summary
 
     @property
     def samples(self) -> int:
@@ -167,6 +179,37 @@ class HoldSummary:
             return None
         return (self.glute_first_in_band - self.hamstring_first_in_band) / self.fs
 
+    def underbutt(self) -> list[dict[str, object]]:
+        """Per side: hamstring:glute ratio of mean %MVC, and which reached its band first and by how many ms."""
+        out: list[dict[str, object]] = []
+        sides = sorted({muscle_side(m.name) for m in self.muscles})
+        for side in sides:
+            ham = [(i, m) for i, m in enumerate(self.muscles) if is_hamstring(m.name) and muscle_side(m.name) == side]
+            glu = [(i, m) for i, m in enumerate(self.muscles) if is_glute(m.name) and muscle_side(m.name) == side]
+            if not ham or not glu:
+                continue
+            (hi, h), (gi, g) = ham[0], glu[0]
+            h_mean = h.sum_pct / h.valid if h.valid else float("nan")
+            g_mean = g.sum_pct / g.valid if g.valid else float("nan")
+            ratio = h_mean / g_mean if g_mean > 0 and np.isfinite(h_mean) else None
+            entry: dict[str, object] = {
+                "side": side or None,
+                "hamstring": h.name,
+                "glute_max": g.name,
+                "ratio": ratio,
+                "first_in_band": None,
+                "lead_ms": None,
+            }
+            fh = self.first_in_band[hi] if hi < len(self.first_in_band) else None
+            fg = self.first_in_band[gi] if gi < len(self.first_in_band) else None
+            if fh is not None or fg is not None:
+                first = h.name if fg is None or (fh is not None and fh <= fg) else g.name
+                entry["first_in_band"] = first
+                if fh is not None and fg is not None:
+                    entry["lead_ms"] = 1000.0 * abs(fg - fh) / self.fs
+            out.append(entry)
+        return out
+
     def as_dict(self) -> dict[str, object]:
         return {
             "hold": self.number,
@@ -177,28 +220,47 @@ class HoldSummary:
             "synergy_pct": self.synergy_pct,
             "hamstring_lead_s": self.hamstring_lead_s,
             "muscles": [m.as_dict(self.fs) for m in self.muscles],
+            "underbutt": self.underbutt(),
+            "fatigue": self.fatigue,
+            **({"program": dict(self.tags)} if self.tags else {}),
         }
 
 
 class HoldTracker:
     """Accumulates statistics of one backbend hold from (percent, state) blocks."""
 
-    def __init__(self, number: int, names: Sequence[str], fs: float, start_index: int) -> None:
+    def __init__(
+        self,
+        number: int,
+        names: Sequence[str],
+        fs: float,
+        start_index: int,
+        *,
+        tags: dict[str, object] | None = None,
+        spectra: bool = True,
+    ) -> None:
         self.names = list(names)
-        self.summary = HoldSummary(number, start_index, start_index, fs, [MuscleHoldStats(n) for n in names])
+        self.summary = HoldSummary(
+            number, start_index, start_index, fs, [MuscleHoldStats(n) for n in names], tags=dict(tags or {})
+        )
+        self.summary.first_in_band = [None] * len(self.names)
+        self.spectra = HoldSpectra(len(self.names), fs) if spectra else None
         self._ham = np.array([is_hamstring(n) for n in names])
         self._glute = np.array([is_glute(n) for n in names])
         self._prev_over = np.zeros(len(names), dtype=bool)
 
-    def update(self, start: int, percent: np.ndarray, states: np.ndarray) -> None:
-        """Add a block; samples before the hold's start are ignored."""
+    def update(self, start: int, percent: np.ndarray, states: np.ndarray, filtered: np.ndarray | None = None) -> None:
+        """Add a block (``filtered``: the band-passed signal, for fatigue); samples before the hold's start are ignored."""
         s = self.summary
         skip = max(s.start_index - start, 0)
         if skip:
             percent, states, start = percent[skip:], states[skip:], start + skip
+            filtered = filtered[skip:] if filtered is not None else None
         n = states.shape[0]
         if n == 0:
             return
+        if filtered is not None and self.spectra is not None:
+            self.spectra.update(filtered[:n])
         for c, m in enumerate(s.muscles):
             st = states[:, c]
             pc = percent[:, c]
@@ -217,6 +279,9 @@ class HoldTracker:
             m.overclench_episodes += int(np.count_nonzero(starts))
             self._prev_over[c] = bool(over[-1])
         in_band = states == State.IN
+        for c, first in enumerate(s.first_in_band):
+            if first is None and in_band[:, c].any():
+                s.first_in_band[c] = start + int(np.argmax(in_band[:, c]))
         if self._ham.any():
             ham = states[:, self._ham]  # a hamstring with no valid %MVC (not calibrated, electrode off) does not vote
             ham_ok = ((ham == State.IN) | (ham == State.UNKNOWN)).all(axis=1) & (ham == State.IN).any(axis=1)
@@ -228,6 +293,12 @@ class HoldTracker:
             s.glute_first_in_band = start + int(np.argmax(in_band[:, self._glute].any(axis=1)))
         s.stop_index = start + n
 
+    def finish(self) -> HoldSummary:
+        """The summary with its fatigue figures filled in (at the hold's end)."""
+        if self.spectra is not None and self.spectra.times:
+            self.summary.fatigue = self.spectra.summary(self.names)
+        return self.summary
+
 
 class Cue(enum.StrEnum):
     """A sound the user should hear; each is distinct and short."""
@@ -238,6 +309,11 @@ class Cue(enum.StrEnum):
     TICK = "tick"  # every 10 s spent in band
     HOLD_START = "hold-start"
     HOLD_END = "hold-end"
+    GET_READY = "get-ready"  # a program's countdown starts: get into position
+    GO = "go"  # a program's rep starts
+    REST = "rest"  # a program's rep ended: rest
+    DONE = "done"  # the program is finished
+    EASE_OUT = "ease-out"  # the median frequency fell by the set share: fatigue, ease out of the hold
 
 
 @dataclass(frozen=True)
@@ -342,8 +418,12 @@ class FeedbackEngine:
         auto_enter_s: float = 1.0,
         auto_exit_s: float = 2.0,
         cues_outside_holds: bool = False,
+        ease_out_pct: float | None = None,
     ) -> None:
         self.names = list(names)
+        self.ease_out_pct = ease_out_pct  # cue EASE_OUT once a hold's MDF fell by this many % (None: never)
+        self._eased = False
+        self._pending_tags: dict[str, object] | None = None
         self.fs = fs
         self.classifier = BandClassifier(bands, fs)
         self.cues = CueEngine(names, fs)
@@ -376,11 +456,12 @@ class FeedbackEngine:
             return False
         return self.hold is not None or self._pending_start is not None
 
-    def start_hold(self, index: int | None = None) -> None:
-        """Start a hold at sample ``index`` (default: the next sample processed)."""
+    def start_hold(self, index: int | None = None, tags: dict[str, object] | None = None) -> None:
+        """Start a hold at sample ``index`` (default: the next sample processed); ``tags`` label it (a program rep)."""
         if self.hold is None:
             self._pending_start = self.index if index is None else index
             self._pending_stop = None
+            self._pending_tags = tags
 
     def stop_hold(self, index: int | None = None) -> None:
         """End the running hold at sample ``index`` (default: the next sample processed)."""
@@ -388,7 +469,9 @@ class FeedbackEngine:
             self._pending_stop = self.index if index is None else index
 
     def _open(self, index: int, auto: bool, upd: FeedbackUpdate) -> None:
-        self.hold = HoldTracker(len(self.holds) + 1, self.names, self.fs, index)
+        self.hold = HoldTracker(len(self.holds) + 1, self.names, self.fs, index, tags=self._pending_tags)
+        self._pending_tags = None
+        self._eased = False
         self.hold_auto = auto
         self.cues.reset()
         upd.started_hold = index
@@ -396,15 +479,15 @@ class FeedbackEngine:
 
     def _close(self, index: int, upd: FeedbackUpdate) -> None:
         assert self.hold is not None
-        summary = self.hold.summary
+        summary = self.hold.finish()
         summary.stop_index = max(min(index, summary.stop_index), summary.start_index)
         self.holds.append(summary)
         upd.finished_holds.append(summary)
         upd.cues.append(CueEvent(Cue.HOLD_END, index))
         self.hold = None
 
-    def process(self, start: int, percent: np.ndarray) -> FeedbackUpdate:
-        """Classify a block, advance the hold and decide cues."""
+    def process(self, start: int, percent: np.ndarray, filtered: np.ndarray | None = None) -> FeedbackUpdate:
+        """Classify a block, advance the hold (fatigue from ``filtered``, the band-passed signal) and decide cues."""
         states = self.classifier.update(percent)
         n = states.shape[0]
         upd = FeedbackUpdate(start, states)
@@ -419,7 +502,8 @@ class FeedbackEngine:
             tracker = self.hold
             end = stop if self._pending_stop is None else min(max(self._pending_stop, tracker.summary.start_index), stop)
             k = max(end - start, 0)
-            tracker.update(start, percent[:k], states[:k])
+            tracker.update(start, percent[:k], states[:k], None if filtered is None else filtered[:k])
+            self._ease_out(tracker, start + k, upd)
             cue_from = max(tracker.summary.start_index - start, 0)
             upd.cues.extend(self.cues.update(start + cue_from, states[cue_from:k]))
             if self._pending_stop is not None:
@@ -430,6 +514,16 @@ class FeedbackEngine:
         upd.cues.sort(key=lambda e: e.index)
         self.index = stop
         return upd
+
+    def _ease_out(self, tracker: HoldTracker, index: int, upd: FeedbackUpdate) -> None:
+        """One EASE_OUT cue per hold once any muscle's smoothed MDF fell by ``ease_out_pct``."""
+        if self.ease_out_pct is None or self._eased or tracker.spectra is None:
+            return
+        change = tracker.spectra.mdf_change_pct()
+        finite = change[np.isfinite(change)] if change is not None else np.empty(0)
+        if finite.size and float(finite.min()) <= -abs(self.ease_out_pct):
+            self._eased = True
+            upd.cues.append(CueEvent(Cue.EASE_OUT, index))
 
     def _auto(self, start: int, states: np.ndarray, upd: FeedbackUpdate) -> None:
         """Auto-start and auto-stop from run lengths of 'all in band' and 'all below'.

@@ -33,3 +33,8 @@ def profiles_dir() -> Path:
 def sessions_path() -> Path:
     """The SQLite session store."""
     return data_dir() / "sessions.sqlite3"
+
+
+def programs_dir() -> Path:
+    """The user's training programs (TOML files); a file here replaces a shipped one of the same name."""
+    return private_dir(data_dir() / "programs")

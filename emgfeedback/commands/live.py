@@ -15,8 +15,8 @@ from emgfeedback.commands._common import (
     positive,
     source_options,
 )
+from emgfeedback.commands._training import add_program_args, open_program_source, program_from_args, require_profile
 from emgfeedback.config import parse_band
-from emgfeedback.io.spec import open_source
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import LiveOptions, ProfileLike, RecorderFactory, build_acquisition
 
@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="live biofeedback dashboard: gauges, band, holds, audio cues",
         description="Show each muscle's %MVC against the target band, time backbend holds (Space) and play cues.",
         epilog="examples:\n  emgfeedback live --source /dev/ttyACM0 --profile standard\n"
-        "  emgfeedback live --source simulated --screenshot live.png --quit-after 3",
+        "  emgfeedback live --source simulated --screenshot live.png --quit-after 3\n"
+        "  emgfeedback live --source /dev/ttyACM0 --profile standard --program underbutt-isolation",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_args(p)
@@ -57,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_filter_args(p, from_profile=True)
     add_dashboard_args(p)
+    add_program_args(p)
     p.set_defaults(func=run)
 
 
@@ -64,6 +66,8 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     """Build the acquisition factory and open the dashboard."""
     from emgfeedback.ui.app import ensure_display
 
+    program = program_from_args(args, spec)  # a bad program or a missing profile fails before any window
+    require_profile(program, profile)
     ensure_display(offscreen_ok=args.screenshot is not None or args.quit_after is not None)
     band = parse_band(args.band)
     options = source_options(args)
@@ -78,8 +82,10 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
             band=band,
             auto_start=args.auto_hold,
             scale=getattr(profile_, "scale", None),
+            program=program,
+            ease_out_pct=args.ease_out,
         )
-        source = open_source(spec, options)
+        source = open_program_source(spec, options, program, args.speed)
         if backlog_s and hasattr(source, "backlog_s"):
             source.backlog_s = backlog_s
         return build_acquisition(source, live)

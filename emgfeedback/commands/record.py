@@ -22,11 +22,18 @@ from emgfeedback.commands._common import (
     load_profile_by_name,
     source_options,
 )
+from emgfeedback.commands._training import (
+    add_program_args,
+    open_program_source,
+    program_from_args,
+    program_report,
+    program_status,
+    require_profile,
+)
 from emgfeedback.config import parse_band
 from emgfeedback.errors import CommandError
 from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
-from emgfeedback.io.spec import open_source
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
@@ -43,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the local session store until Ctrl-C, SIGTERM, --seconds or the end of the source. Commits at least "
         "every 0.25 s: a crash loses at most that.",
         epilog="examples:\n  emgfeedback record --source /dev/ttyACM0 --profile standard --auto-hold\n"
-        "  emgfeedback record --source simulated --seconds 60\n  emgfeedback sessions",
+        "  emgfeedback record --source simulated --seconds 60\n"
+        "  emgfeedback record --source /dev/ttyACM0 --profile standard --program underbutt-isolation\n"
+        "  emgfeedback sessions",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_args(p)
@@ -61,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frontend", default=None, choices=sorted(PRESETS), help="sensor board, so raw samples export in uV")
     p.add_argument("--note", default=None, help="free text stored with the session")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
+    add_program_args(p)
     add_filter_args(p, from_profile=True)
     p.set_defaults(func=run)
 
@@ -73,8 +83,11 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
         return "waiting for the source..."
     seconds = (w.expected or 0) - (w.first_index or 0)
     parts = [f"{seconds / info.fs:7.1f} s", f"holds {w.holds}"]
-    if acq.snapshot().hold is not None:
+    snap = acq.snapshot()
+    if snap.hold is not None:
         parts[-1] += " (holding)"
+    if snap.program is not None:
+        parts.append(program_status(snap.program))
     block = recorder.last_block
     if block is not None and block.percent.size:
         pct = block.percent[-1]
@@ -93,6 +106,7 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
 
 def run(args: argparse.Namespace) -> int:
     band = parse_band(args.band)
+    program = program_from_args(args, args.source)
     check_filter_args(args)  # bad filter flags fail now, before the device opens
     profile = load_profile_by_name(args.profile) if args.profile else default_profile(args.source, args.channels)
     check_filter_flags(args, profile)
@@ -102,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         band=band,
         auto_start=args.auto_hold,
         scale=getattr(profile, "scale", None),
+        program=program,
+        ease_out_pct=args.ease_out,
     )
-    source = open_source(args.source, source_options(args))
+    require_profile(program, profile)
+    source = open_program_source(args.source, source_options(args), program, args.speed)
     acq = build_acquisition(source, options)
     meta = SessionMeta(
         source=args.source,
@@ -111,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         person=args.person,
         frontend=args.frontend or getattr(profile, "frontend", None),
         note=args.note,
+        extra={"program": program.name} if program is not None else {},
     )
     recorder = SessionRecorder(meta=meta).attach(acq)  # opens the store: a store error stops us here
     stop = threading.Event()
@@ -142,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
             if recorder.error is not None:
                 failure, status = f"recording failed: {recorder.error}", "interrupted"
                 break
+            view = acq.snapshot().program
+            if view is not None and view.done:
+                reason["why"] = f"program {view.name} finished"
+                break
             if acq.finished.is_set():
                 if acq.error:
                     failure, status = f"source failed: {acq.error}", "interrupted"
@@ -170,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(failure or f"no data arrived from {args.source}: nothing was recorded")
     seconds = ((w.committed_index or 0) - (w.first_index or 0)) / w.fs
     print(f"session {sid} {status}: {seconds:.1f} s, {w.holds} holds, {w.stats.gaps} gaps ({reason['why']})")
+    view = acq.snapshot().program
+    if view is not None:
+        print(program_report(view))
     if failure:
         raise CommandError(f"{failure} (session {sid} keeps the {seconds:.1f} s recorded)")
     return 0

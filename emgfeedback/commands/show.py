@@ -9,6 +9,7 @@ from emgfeedback.muscles import display_name
 from emgfeedback.session.export_json import summary_document
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.summary import SessionSummary, summarize
+from emgfeedback.training.describe import fatigue_lines, underbutt_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +60,16 @@ def text(summary: SessionSummary) -> str:
                 f"{_num(m.get('mean_pct_mvc'), '{:.0f}'):>6} {_num(m.get('peak_pct_mvc'), '{:.0f}'):>6} "
                 f"{m.get('overclench_count', 0):>5} {_num(m.get('overclench_s')):>7}"
             )
+        tags = h.get("program")
+        if tags:
+            verdict = {True: "succeeded", False: "failed", None: "abandoned (paused)"}[tags.get("success")]
+            pct = tags.get("success_pct")
+            lines.append(
+                f"  program {tags['program']}: {tags['exercise']}, set {tags['set']} rep {tags['rep']} {verdict}"
+                + (f" ({pct:.0f} % of the rep met the rule)" if pct is not None else "")
+            )
+        lines += [f"  underbutt {text}" for text in underbutt_lines(h.get("underbutt"))]
+        lines += [f"  fatigue {text}" for text in fatigue_lines(h.get("fatigue"))]
     if summary.markers:
         lines.append(
             f"\n{len(summary.markers)} marker(s): " + ", ".join(str(m.get("text") or m["kind"]) for m in summary.markers[:10])

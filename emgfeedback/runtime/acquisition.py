@@ -21,7 +21,17 @@ from emgfeedback.dsp.quality import QualityMonitor, QualityReport
 from emgfeedback.feedback import CueEvent, FeedbackEngine, HoldSummary
 from emgfeedback.io.sources import Source, SourceStats
 from emgfeedback.runtime.blocks import Block, Event, HoldView, LiveSnapshot
-from emgfeedback.runtime.commands import Command, SetAutoStart, StartHold, StopHold, ToggleHold
+from emgfeedback.runtime.commands import (
+    Command,
+    PauseProgram,
+    SetAutoStart,
+    StartHold,
+    StartProgram,
+    StopHold,
+    StopProgram,
+    ToggleHold,
+)
+from emgfeedback.runtime.program import ProgramDriver, slices, split_points
 from emgfeedback.runtime.ringbuffer import RingBuffer
 
 FIELDS = ("raw", "filtered", "envelope", "percent", "state")
@@ -70,6 +80,7 @@ class Acquisition:
         self._thread: threading.Thread | None = None
         self._expected = 0
         self.samples = 0
+        self.program: ProgramDriver | None = None  # reader thread only; the screen reads snapshot().program
 
     # --- control -------------------------------------------------------------------------
     def add_listener(self, callback: Callable[[Block], None]) -> None:
@@ -154,17 +165,7 @@ class Acquisition:
         try:
             self.source.open()
             info = self.source.info
-            self.info = info
-            self.pipeline = self.factory(info)
-            if self.feedback_factory is not None:
-                self.engine = self.feedback_factory(info)
-            self.ring = RingBuffer(max(int(self.ring_seconds * info.fs), 1), info.channels, FIELDS)
-            self.quality = QualityMonitor(
-                info.fs,
-                info.channels,
-                adc_max=info.adc_max,
-                mains_hz=self.mains_hz if self.mains_hz and self.mains_hz < info.fs / 2 else None,
-            )
+            self.setup(info)
             self.opened.set()
             self._event("open", info.description)
             while not self._stop.is_set():
@@ -184,6 +185,24 @@ class Acquisition:
                 self.opened.set()
                 self.finished.set()
 
+    def setup(self, info: StreamInfo) -> None:
+        """Build the chain, feedback, ring buffer and quality monitor for an opened stream (reader thread)."""
+        self.info = info
+        self.pipeline = self.factory(info)
+        if self.feedback_factory is not None:
+            self.engine = self.feedback_factory(info)
+        self.ring = RingBuffer(max(int(self.ring_seconds * info.fs), 1), info.channels, FIELDS)
+        self.quality = QualityMonitor(
+            info.fs,
+            info.channels,
+            adc_max=info.adc_max,
+            mains_hz=self.mains_hz if self.mains_hz and self.mains_hz < info.fs / 2 else None,
+        )
+
+    def process_chunk(self, start: int, raw: np.ndarray) -> None:
+        """Process one chunk as the reader thread does (for offline runs without the thread)."""
+        self._handle(start, raw)
+
     def _apply_commands(self, at: int) -> None:
         """Apply every queued command in order; a pending hold change is flushed before the next one."""
         engine = self.engine
@@ -197,6 +216,11 @@ class Acquisition:
             if isinstance(command, SetAutoStart):
                 engine.auto_start = command.on
                 continue
+            if isinstance(command, StartProgram | PauseProgram | StopProgram):
+                self._program_command(command, at)
+                continue
+            if self.program is not None and not self.program.done:
+                continue  # the program owns the holds while it runs
             want = not engine.hold_requested if isinstance(command, ToggleHold) else isinstance(command, StartHold)
             if want == engine.hold_requested:
                 continue
@@ -207,12 +231,29 @@ class Acquisition:
             else:
                 engine.stop_hold(at)
 
+    def _program_command(self, command: StartProgram | PauseProgram | StopProgram, at: int) -> None:
+        engine = self.engine
+        assert engine is not None
+        if isinstance(command, StartProgram):
+            if self.program is not None and not self.program.done:
+                self.program.stop(at)
+            self.program = ProgramDriver(command.program, engine)
+        elif self.program is not None and not self.program.done:
+            if isinstance(command, PauseProgram):
+                self.program.toggle_pause(at)
+            else:
+                self.program.stop(at)
+                self._flush_feedback(at)
+                self.program = None
+
     def _flush_feedback(self, at: int) -> None:
         """Apply pending hold changes with an empty block, handed on like any other."""
         assert self.engine is not None and self.pipeline is not None
         channels = self.info.channels if self.info is not None else 0
         empty = np.empty((0, channels))
-        update = self.engine.process(at, empty)
+        update = self.engine.process(at, empty, empty)
+        if self.program is not None:
+            self.program.after_block(update)
         self._collect(update.cues, update.finished_holds)
         self._dispatch(Block(at, empty, empty, empty, empty, update))
 
@@ -236,6 +277,9 @@ class Acquisition:
         view = None
         if engine.hold is not None:
             s = engine.hold.summary
+            spectra = engine.hold.spectra
+            latest = spectra.latest_mdf if spectra is not None else None
+            change = spectra.mdf_change_pct() if spectra is not None else None
             view = HoldView(
                 number=s.number,
                 start_index=s.start_index,
@@ -244,8 +288,13 @@ class Acquisition:
                 in_band_pct=tuple(100.0 * m.in_band / m.samples if m.samples else None for m in s.muscles),
                 synergy_pct=s.synergy_pct,
                 overclench_episodes=sum(m.overclench_episodes for m in s.muscles),
+                mdf_hz=_floats(latest),
+                mdf_change_pct=_floats(change),
             )
-        self._snapshot = LiveSnapshot(index=index, auto_start=engine.auto_start, hold=view, holds_done=len(engine.holds))
+        program = self.program.view() if self.program is not None else None
+        self._snapshot = LiveSnapshot(
+            index=index, auto_start=engine.auto_start, hold=view, holds_done=len(engine.holds), program=program
+        )
 
     def _handle(self, start: int, raw: np.ndarray) -> None:
         assert self.pipeline is not None and self.ring is not None and self.quality is not None
@@ -256,16 +305,41 @@ class Acquisition:
             if gap >= self.pipeline.spec.window_samples:
                 self.pipeline.reset()
         out = self.pipeline.process(raw)
-        update = None
-        if self.engine is not None:
-            update = self.engine.process(start, out.percent)
-            self._collect(update.cues, update.finished_holds)
-        block = Block(start, raw, out.filtered, out.envelope, out.percent, update)
-        fields = {"raw": raw, "filtered": out.filtered, "envelope": out.envelope, "percent": out.percent}
-        self.ring.write({**fields, "state": block.states}, start=start)
         with self._quality_lock:
             self.quality.update(raw)
+        program = self.program if self.program is not None and not self.program.done else None
+        if program is None:
+            self._emit(start, raw, out.filtered, out.envelope, out.percent)
+        else:  # cut the block where the program changes step, so each rep begins on its own sample
+            transitions = program.transitions(start, raw.shape[0])
+            cuts = split_points(start, raw.shape[0], transitions)
+            parts = zip(*(slices(a, cuts) for a in (raw, out.filtered, out.envelope, out.percent)), strict=True)
+            for offset, (r, f, e, p) in zip(cuts[:-1], parts, strict=True):
+                for tr in transitions:
+                    if min(max(tr.index - start, 0), raw.shape[0]) == offset:
+                        program.apply(tr)
+                self._emit(start + offset, r, f, e, p)
+        self._publish(self._expected)
+
+    def _emit(self, start: int, raw: np.ndarray, filtered: np.ndarray, envelope: np.ndarray, percent: np.ndarray) -> None:
+        """Feedback for one piece of a chunk, then the ring buffer and the listeners."""
+        assert self.ring is not None
+        update = None
+        if self.engine is not None:
+            update = self.engine.process(start, percent, filtered)
+            if self.program is not None:
+                self.program.after_block(update)
+            self._collect(update.cues, update.finished_holds)
+        block = Block(start, raw, filtered, envelope, percent, update)
+        fields = {"raw": raw, "filtered": filtered, "envelope": envelope, "percent": percent}
+        self.ring.write({**fields, "state": block.states}, start=start)
         self._expected = block.stop
         self.samples += raw.shape[0]
         self._dispatch(block)
-        self._publish(block.stop)
+
+
+def _floats(values: np.ndarray | None) -> tuple[float | None, ...]:
+    """A per-muscle array as a tuple, NaN as None (for snapshots)."""
+    if values is None:
+        return ()
+    return tuple(float(v) if np.isfinite(v) else None for v in values)

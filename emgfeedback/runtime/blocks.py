@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emgfeedback.feedback import FeedbackUpdate
+from emgfeedback.runtime.program import ProgramView
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class HoldView:
     in_band_pct: tuple[float | None, ...]
     synergy_pct: float
     overclench_episodes: int
+    mdf_hz: tuple[float | None, ...] = ()  # latest window's median frequency per muscle
+    mdf_change_pct: tuple[float | None, ...] = ()  # smoothed change since the hold began (fatigue: negative)
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,4 @@ class LiveSnapshot:
     auto_start: bool = False
     hold: HoldView | None = None
     holds_done: int = 0
+    program: ProgramView | None = None

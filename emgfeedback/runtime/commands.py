@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emgfeedback.training.program import Program
+
 
 @dataclass(frozen=True)
 class StartHold:
@@ -27,4 +29,21 @@ class SetAutoStart:
     on: bool
 
 
-Command = StartHold | StopHold | ToggleHold | SetAutoStart
+@dataclass(frozen=True)
+class StartProgram:
+    """Run a training program from the next sample: its reps become holds (hold commands wait until it ends)."""
+
+    program: Program
+
+
+@dataclass(frozen=True)
+class PauseProgram:
+    """Pause the running program, or resume it if paused (a rep in progress is abandoned and replayed)."""
+
+
+@dataclass(frozen=True)
+class StopProgram:
+    """End the running program now."""
+
+
+Command = StartHold | StopHold | ToggleHold | SetAutoStart | StartProgram | PauseProgram | StopProgram

@@ -16,6 +16,8 @@ from emgfeedback.errors import SettingsError
 from emgfeedback.feedback import FeedbackEngine
 from emgfeedback.io.sources import Source
 from emgfeedback.runtime.acquisition import Acquisition
+from emgfeedback.runtime.commands import StartProgram
+from emgfeedback.training.program import Program
 
 
 class ProfileLike(Protocol):
@@ -39,6 +41,8 @@ class LiveOptions:
     auto_start: bool = False
     scale: float | None = None
     ring_seconds: float = 60.0
+    program: Program | None = None  # a training program started with the stream
+    ease_out_pct: float | None = None  # cue "ease out" once a hold's median frequency fell this many %
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,10 +78,13 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
     def feedback_factory(info: StreamInfo) -> FeedbackEngine:
         names = channel_names(info, opts.profile)
         bands = [opts.muscle_bands.get(n, opts.band) for n in names]
-        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start)
+        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start, ease_out_pct=opts.ease_out_pct)
 
     mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
-    return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
+    acq = Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
+    if opts.program is not None:
+        acq.send(StartProgram(opts.program))  # applied before the first block
+    return acq
 
 
 class Recorder(Protocol):

@@ -112,6 +112,10 @@ def annotations(summary: SessionSummary) -> list[EdfAnnotation]:
 
     for h in summary.holds:
         extra = " (open at end)" if h.get("open_at_end") else ""
+        tags = h.get("program")
+        if tags:  # a program rep: which one, and how it went
+            verdict = {True: "ok", False: "failed", None: "abandoned"}[tags.get("success")]
+            extra += f" {tags.get('program')} set {tags.get('set')} rep {tags.get('rep')} {verdict}"
         out.append(EdfAnnotation(t(h["start_index"]), float(h["duration_s"]), f"hold {h['hold']}{extra}"))
     for e in summary.overclench:
         out.append(EdfAnnotation(t(e["start_index"]), float(e["duration_s"]), f"over-clench {e['muscle']}"))

@@ -16,7 +16,6 @@ from emgfeedback.feedback import FeedbackEngine, HoldSummary
 from emgfeedback.io.simulated import MUSCLES, MVC_UV, NOISE_UV, UV_PER_COUNT
 from emgfeedback.io.sources import Source
 from emgfeedback.muscles import muscle_kind
-from emgfeedback.runtime.blocks import Block
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session.recorder import SessionMeta, describe_acquisition
 from emgfeedback.session.store import SessionStore
@@ -71,10 +70,9 @@ def record_offline(
     source.open()
     try:
         info = source.info
-        acq.info = info
-        acq.pipeline = pipeline = acq.factory(info)
-        assert acq.feedback_factory is not None
-        acq.engine = engine = acq.feedback_factory(info)
+        acq.setup(info)
+        engine = acq.engine
+        assert engine is not None
         with SessionStore(store_path) as store:
             writer = SessionWriter(
                 store,
@@ -85,6 +83,7 @@ def record_offline(
                 meta=describe_acquisition(acq, meta),
                 created=created,
             )
+            acq.add_listener(writer.add_block)  # the same blocks, cut at program steps, as a live recording
             total = 0
             while max_samples is None or total < max_samples:
                 try:
@@ -102,12 +101,13 @@ def record_offline(
                         engine.start_hold(a)
                     if start < b <= stop:
                         engine.stop_hold(b)
-                out = pipeline.process(raw)
-                update = engine.process(start, out.percent)
-                writer.add_block(Block(start, raw, out.filtered, out.envelope, out.percent, update))
+                acq.process_chunk(start, raw)
                 if writer.pending_rows >= commit_every:
                     writer.commit()
                 total += raw.shape[0]
+                view = acq.snapshot().program
+                if view is not None and view.done:
+                    break
             writer.finish("complete")
             return OfflineResult(writer.session_id, total, list(engine.holds), engine)
     finally:

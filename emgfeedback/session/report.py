@@ -206,6 +206,48 @@ th{background:#f4f4f4} td:first-child,th:first-child{text-align:left} img{max-wi
 """
 
 
+FATIGUE_HEADERS = ["hold", "muscle", "MDF start (Hz)", "MDF end (Hz)", "MDF slope (Hz/s)", "MNF slope (Hz/s)", "RMS change (%)"]
+
+
+def _training_tables(summary: SessionSummary) -> list[str]:
+    """Per hold: the program rep and its success, underbutt versus glute per side, and the fatigue trend."""
+    reps, sides, fatigue = [], [], []
+    for h in summary.holds:
+        tags = h.get("program")
+        if tags:
+            verdict = {True: "yes", False: "no", None: "abandoned"}[tags.get("success")]
+            reps.append([f"hold {h['hold']}", tags.get("exercise"), tags.get("set"), tags.get("rep"),
+                         tags.get("success_pct"), verdict])  # fmt: skip
+        for u in h.get("underbutt") or []:
+            first = u.get("first_in_band")
+            sides.append([f"hold {h['hold']}", u.get("side") or "-", u.get("ratio"),
+                          display_name(first) if first else "-", u.get("lead_ms")])  # fmt: skip
+        for c in h.get("fatigue") or []:
+            fatigue.append([f"hold {h['hold']}", display_name(str(c.get("name"))), c.get("mdf_start_hz"), c.get("mdf_end_hz"),
+                            c.get("mdf_slope_hz_per_s"), c.get("mnf_slope_hz_per_s"), c.get("rms_change_pct")])  # fmt: skip
+    out = []
+    if reps:
+        out += ["<h2>Program reps</h2>", _table(["hold", "exercise", "set", "rep", "met the rule (%)", "succeeded"], reps)]
+    if sides:
+        out += [
+            "<h2>Underbutt versus glute</h2>",
+            "<p class='note'>Ratio of mean %MVC, high hamstring to glute max, per side; and which reached its band "
+            "first at the hold's start, by how many ms. Firing order varies between people: it is reported, not judged.</p>",
+            _table(["hold", "side", "hamstring:glute", "first in band", "lead (ms)"], sides),
+        ]
+    if fatigue:
+        out += [
+            "<h2>Fatigue within holds</h2>",
+            "<p class='note'>Median (MDF) and mean (MNF) frequency over 1 s windows every 250 ms; a falling MDF "
+            "(negative slope) is the usual sign of fatigue. Short holds give noisy slopes.</p>",
+            _table(
+                ["hold", "muscle", "MDF start (Hz)", "MDF end (Hz)", "MDF slope (Hz/s)", "MNF slope (Hz/s)", "RMS change (%)"],
+                fatigue,
+            ),
+        ]
+    return out
+
+
 def render(store: SessionStore, summary: SessionSummary, advance: Advance | None = None) -> str:
     """The whole HTML page."""
     info = summary.info
@@ -292,6 +334,7 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
                 rows,
             ),
         ]
+        parts += _training_tables(summary)
     else:
         parts.append("<h2>Holds</h2><p>No holds were timed in this session.</p>")
     if summary.overclench:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from emgfeedback.feedback import HoldSummary
 from emgfeedback.muscles import display_name, has_synergy
+from emgfeedback.training.describe import fatigue_lines, underbutt_lines
 from emgfeedback.ui.theme import font
 
 
@@ -104,9 +105,11 @@ class SummaryCard(QFrame):
         else:
             lead_text = f"  The hamstring reached the band {abs(lead):.1f} s {'before' if lead > 0 else 'after'} the glute."
         if has_synergy([m.name for m in summary.muscles]):
+            extra = "".join(f"<br>{t}" for t in underbutt_lines(summary.underbutt()) + fatigue_lines(summary.fatigue))
             self.verdict.setText(
                 f"High hamstring in band while the glute max was not over-clenching: "
                 f"<b>{summary.synergy_pct:.0f}%</b> of the hold.{lead_text}"
+                f"<span style='font-size:14pt'>{extra}</span>"
             )
         else:
             self.verdict.setText(

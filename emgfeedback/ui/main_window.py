@@ -31,19 +31,23 @@ from emgfeedback.feedback import HoldSummary, State
 from emgfeedback.muscles import has_synergy, short_name
 from emgfeedback.paths import data_dir
 from emgfeedback.runtime.acquisition import Acquisition
-from emgfeedback.runtime.commands import SetAutoStart
+from emgfeedback.runtime.commands import PauseProgram, SetAutoStart, StartProgram, StopProgram
 from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer
+from emgfeedback.ui.program_panel import ProgramPanel, apply_bands, fatigue_text, pick_program
 from emgfeedback.ui.sound_check import SoundCheck
+from emgfeedback.ui.speech import Speaker
 from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 
 #: (key, what it does) for the help overlay and the docs.
 SHORTCUTS = [
-    ("Space", "start / stop a backbend hold"),
+    ("Space", "start / stop a backbend hold (during a program: pause / resume it)"),
+    ("G", "run a training program"),
+    ("Ctrl+G", "stop the training program"),
     ("Enter / Esc", "close the hold summary (it closes itself when a hold starts)"),
     ("H", "show / hide the last hold's summary"),
     ("A", "auto-start holds when the muscles enter the band"),
@@ -105,6 +109,7 @@ class Dashboard(QMainWindow):
         self.player = CuePlayer(
             self, volume=float(self.settings.value("volume", 0.8)), muted=self.settings.value("muted", "false") == "true"
         )
+        self.speaker = Speaker()
         self.gauges: list[MuscleGauge] = []
         self.traces: TraceView | None = None
         self.summaries: list[HoldSummary] = []
@@ -142,9 +147,14 @@ class Dashboard(QMainWindow):
         self.hold_timer = HoldTimer()
         self.hold_timer.toggled.connect(self.toggle_hold)
         self.sound_check = SoundCheck(self.player, self)  # "test sounds": each cue once, its name shown
+        self.fatigue = QLabel()
+        self.fatigue.setFont(font(14))
+        self.program_panel = ProgramPanel(self.theme)
         outer.addWidget(self.banner)
         outer.addWidget(self.hold_timer)
         outer.addWidget(self.sound_check.label)
+        outer.addWidget(self.fatigue)
+        outer.addWidget(self.program_panel)
         self.stack_host = QWidget()
         self.stack = QStackedLayout(self.stack_host)
         self.gauge_host = QWidget()
@@ -203,6 +213,8 @@ class Dashboard(QMainWindow):
             "dismiss": self._action("Close summary", ["Return", "Enter", "Escape"], self.dismiss_summary),
             "summary": self._action("Last hold summary", ["H"], self.toggle_summary),
             "auto": self._action("Auto-start holds", ["A"], self.toggle_auto),
+            "program": self._action("Run a training program", ["G"], self.choose_program),
+            "stop_program": self._action("Stop the training program", ["Ctrl+G"], lambda: self.acq.send(StopProgram())),
             "calibrate": self._action("Calibrate", ["C"], self.calibrate),
             "profile": self._action("Choose profile", ["P"], self.choose_profile),
             "record": self._action("Record", ["R"], self.toggle_record),
@@ -273,11 +285,20 @@ class Dashboard(QMainWindow):
                 filtered = ring.latest(self.traces.samples, ("filtered",))[1]["filtered"]
             self.traces.draw(end + 1, index, data["percent"], filtered)
         for cue in self.acq.drain_cues():
-            self.player.play(cue)
+            if not self.speaker.say(cue.cue):  # program cues are spoken where the system can, tones otherwise
+                self.player.play(cue)
         for summary in self.acq.drain_holds():
             self.summaries.append(summary)
-            self.show_summary(summary)
+            if not summary.tags:  # a program rep reports in the program panel; no card over the gauges
+                self.show_summary(summary)
             self.hold_finished.emit(summary)
+        snap = self.acq.snapshot()
+        self.program_panel.show_view(snap.program)
+        if snap.program is not None and not snap.program.done and hold is None:
+            self.hold_timer.detail.setText("training program running: Space pauses it")
+        apply_bands(self.gauges, snap.program)
+        names = self.acq.engine.names if self.acq.engine is not None else []
+        self.fatigue.setText(fatigue_text(names, hold.mdf_hz, hold.mdf_change_pct) if hold is not None else "")
         if hold is not None:
             if self.below.card_shown:  # a hold started (by key or automatically): the card gives way to the traces
                 self.dismiss_summary()
@@ -332,6 +353,10 @@ class Dashboard(QMainWindow):
     def toggle_hold(self) -> None:
         if self.acq.engine is None:
             return
+        program = self.acq.snapshot().program
+        if program is not None and not program.done:  # one key pauses the program
+            self.acq.send(PauseProgram())
+            return
         if self.acq.snapshot().hold is None:
             self.dismiss_summary()
             self.hold_timer.show_running(0.0, 0.0 if self._has_synergy else None, 0, False)
@@ -365,6 +390,17 @@ class Dashboard(QMainWindow):
             self.settings.setValue("auto_start", "true" if self._auto_start else "false")
             self.statusBar().showMessage(f"auto-start holds {'on' if self._auto_start else 'off'}", 3000)
 
+    def choose_program(self) -> None:
+        """Pick a training program and run it from the next sample (its reps become tagged holds)."""
+        try:
+            program = pick_program(self)
+        except UserError as exc:
+            self.show_error(str(exc))
+            return
+        if program is not None:
+            self.dismiss_summary()
+            self.acq.send(StartProgram(program))
+
     def toggle_raw(self) -> None:
         if self.traces is not None:
             visible = not self.traces.raw_shown  # the switch, not isVisible(): that is False until the window shows
@@ -382,6 +418,7 @@ class Dashboard(QMainWindow):
         apply_theme(QApplication.instance(), self.theme)  # type: ignore[arg-type]
         for g in self.gauges:
             g.set_theme(self.theme)
+        self.program_panel.set_theme(self.theme)
         if self.traces is not None:
             self.traces.set_theme(self.theme)
 
@@ -461,5 +498,6 @@ class Dashboard(QMainWindow):
             self.recorder = None
         self.acq.stop()
         self.player.close()  # stop the sound stream's thread
+        self.speaker.close()
         self.help.close()
         super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""The shipped training programs (TOML data files; see docs/programs.md)."""
