@@ -98,7 +98,7 @@ def test_test_sounds_plays_each_cue_once_with_its_name(qtbot, show_active, profi
     window.refreshed.connect(lambda: texts.append(check.label.text()) if check.label.isVisible() else None)
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert check.running and check.label.isVisible()
-    assert check.label.text().startswith("\u266a 1/6  hold-start: a hold starts")
+    assert check.label.text().startswith(f"\u266a 1/{len(in_order())}  hold-start: a hold starts")
     qtbot.waitUntil(lambda: gauges_unobstructed(window), timeout=5000)  # the line above them is laid out
     save_shot(window, tmp_path, "test_sounds")
     with qtbot.waitSignal(check.finished, timeout=15000):
