@@ -7,7 +7,7 @@ import json
 
 from emgfeedback.muscles import display_name
 from emgfeedback.session.export_json import summary_document
-from emgfeedback.session.store import SessionStore
+from emgfeedback.session.store import SessionStore, warn_if_damaged
 from emgfeedback.session.summary import SessionSummary, summarize
 
 
@@ -67,7 +67,8 @@ def text(summary: SessionSummary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with SessionStore(create=False) as store:
+    with SessionStore(create=False, write=False) as store:
+        warn_if_damaged(store)
         summary = summarize(store, args.id)
     print(json.dumps(summary_document(summary), indent=2) if args.json else text(summary))
     return 0

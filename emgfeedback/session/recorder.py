@@ -270,7 +270,7 @@ class SessionRecorder:
         except (StoreError, Exception) as exc:  # noqa: BLE001 - reported through .error; the thread ends cleanly
             self.error = exc
             self._closed = True
-            if self.writer is not None:
+            if self.writer is not None and self.writer.session_id is not None:
                 with contextlib.suppress(Exception):
                     self._store.set_status(self.writer.session_id, "interrupted")  # type: ignore[union-attr]
         finally:
