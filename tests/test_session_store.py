@@ -406,7 +406,8 @@ def test_dashboard_factory_records_while_the_acquisition_is_already_running(emg_
     assert acq.opened.wait(10)
     rec = dashboard_recorder_factory(SimulatedProfile(2, name="demo"))(acq)
     attached.set()
-    assert rec.session_id is not None  # the stream is open: the session exists at once
+    # the stream is open: the session is stored with the first commit, a fraction of a second later
+    assert wait_until(lambda: rec.session_id is not None)
     assert rec.status_text.startswith(f"session {rec.session_id} ")
     assert acq.finished.wait(20)
     sid = rec.stop()

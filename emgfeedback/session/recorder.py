@@ -195,8 +195,8 @@ class SessionRecorder:
         if self.error is not None:
             return f"stopped: {self.error}"
         w = self.writer
-        if w is None:
-            return "waiting for data"
+        if w is None or w.session_id is None:
+            return "waiting for data"  # the session is stored with its first samples
         seconds = (w.committed_index or w.first_index or 0) - (w.first_index or 0)
         seconds = int(seconds / w.fs)
         text = f"session {w.session_id} {seconds // 60}:{seconds % 60:02d}"
