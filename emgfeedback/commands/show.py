@@ -68,7 +68,7 @@ def text(summary: SessionSummary) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with SessionStore(create=False, write=False) as store:
-        warn_if_damaged(store)
         summary = summarize(store, args.id)
+        warn_if_damaged(store)  # after the session read intact: its own damage is the error instead
     print(json.dumps(summary_document(summary), indent=2) if args.json else text(summary))
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from emgfeedback.errors import DamagedStoreError, StoreError, UnknownSessionError
-from emgfeedback.session.health import SALVAGE, damaged_session, is_corruption
+from emgfeedback.session.health import SALVAGE, damaged_session, is_corruption, is_disk_full
 from emgfeedback.session.liveness import writer_alive
 from emgfeedback.session.records import ChunkRow, EventRow, SessionInfo
 
@@ -35,6 +35,8 @@ class StoreReads:
         try:
             yield
         except sqlite3.DatabaseError as exc:
+            if is_disk_full(exc):
+                raise  # a write beside the read failed (salvage): the writer's transaction words it
             if not is_corruption(exc):
                 raise StoreError(f"{self.path}: cannot be read ({exc}): check the disk and try again") from None
             if session_id is None:

@@ -84,9 +84,18 @@ class SessionStore(StoreReads):
     untouched; an older one is migrated in one transaction; a damaged one is refused.
     """
 
-    def __init__(self, path: Path | str | None = None, *, create: bool = True, write: bool = True, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        create: bool = True,
+        write: bool = True,
+        timeout: float = 5.0,
+        untouched: bool = False,
+    ) -> None:
         self.path = Path(path) if path is not None else sessions_path()
         self.write = write
+        self.untouched = untouched and not write  # no file is made or changed beside it either (salvage)
         #: What the checks found wrong with the file (None: nothing found).
         self.damage: str | None = None
         self.version = 0
@@ -141,11 +150,14 @@ class SessionStore(StoreReads):
             if self.write:
                 return sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
             uri = self.path.absolute().as_uri()
-            wal = Path(f"{self.path}-wal")
-            if folder_writable(self.path.parent) or (wal.exists() and Path(f"{self.path}-shm").exists()):
-                mode = "?mode=ro"
+            wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+            hot_wal = wal.exists() and wal.stat().st_size > 0
+            if self.untouched:
+                mode = "?mode=ro" if hot_wal else "?immutable=1"  # read the WAL's pages only when it has some
+            elif (wal.exists() and shm.exists()) or folder_writable(self.path.parent):
+                mode = "?mode=ro"  # sees a concurrent recording's commits
             else:
-                mode = "?immutable=1"  # nothing can change it: the disk is read-only
+                mode = "?immutable=1"  # a read-only disk: nothing can change it
             return sqlite3.connect(f"{uri}{mode}", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot be opened ({exc}): check the path and its permissions") from None
