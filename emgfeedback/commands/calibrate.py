@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from emgfeedback.commands._common import add_filter_args, add_source_args, filter_spec, source_options
+from emgfeedback.commands._profile_save import check_destination, keep
 from emgfeedback.errors import CommandError
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
@@ -95,12 +96,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="with --from-recording: length of the quietest stretch taken as rest (default 1)",
     )
+    p.add_argument(
+        "--save-to",
+        default=None,
+        metavar="FILE",
+        help="save the profile to this .json file instead of the profiles folder (use it with --profile FILE)",
+    )
     add_filter_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     _check_flags(args)  # before any file is read or source opened, and naming the flag, not a protocol file
+    check_destination(args.save_to)  # a read-only or full disk is refused before the trials, not after
     if args.from_recording:
         return _from_recording(args)
     if not args.source:
@@ -150,12 +158,16 @@ def _protocols(args: argparse.Namespace) -> dict:
     return available_protocols(args.protocol)
 
 
-def _save(profile: object, out: TextIO) -> Path:
-    from emgfeedback.calibration.profile import Profile, profile_path, save_profile
+def _save(profile: object, out: TextIO, save_to: str | None = None) -> Path:
+    from emgfeedback.calibration.profile import Profile, profile_json, profile_path, save_profile
 
     assert isinstance(profile, Profile)
-    existed = profile_path(profile.name).exists()
-    path = save_profile(profile)
+    target = Path(save_to).expanduser() if save_to else profile_path(profile.name)
+    existed = target.exists()
+    try:
+        path = save_profile(profile, path=target if save_to else None)
+    except OSError as exc:  # the disk filled during the trials: keep the result, say where
+        raise keep(profile_json(profile), profile.name, target, exc, interactive=_interactive(), out=out) from None
     print(f"{'replaced' if existed else 'saved'} profile {profile.name!r}: {path}", file=out)
     return path
 
@@ -191,7 +203,7 @@ def _finish(args: argparse.Namespace, result: object, make_profile: object, unit
     if not result.ok:
         failed = [p.message for p in result.problems if p.severity.value == "fail"]
         raise CommandError(f"calibration not saved: {failed[0] if failed else 'no usable reference'}")
-    _save(make_profile(), out)
+    _save(make_profile(), out, args.save_to)
     return 0
 
 
