@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import sqlite3
 import sys
@@ -144,9 +145,13 @@ class SessionStore(StoreReads):
         if not os.access(self.path, os.W_OK):
             raise StoreError(f"{self.path} is read-only: cannot record or change sessions: chmod u+w {self.path}")
 
-    def _connect(self, timeout: float) -> sqlite3.Connection:
+    def _connect(self, timeout: float, *, immutable: bool = False) -> sqlite3.Connection:
         """Read-write for writers; read-only for readers (``immutable`` when the folder cannot hold a -shm file)."""
+        self._timeout = timeout
         try:
+            if immutable:
+                uri = f"{self.path.absolute().as_uri()}?immutable=1"
+                return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
             if self.write:
                 return sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
             uri = self.path.absolute().as_uri()
@@ -205,6 +210,16 @@ class SessionStore(StoreReads):
     def _check_version(self) -> None:
         try:
             version, tables = self._read_schema()
+        except sqlite3.OperationalError as exc:  # no room for the -shm file (a full disk), or an I/O error
+            wal = Path(f"{self.path}-wal")
+            if not self.write and not (wal.exists() and wal.stat().st_size > 0):
+                self.conn.close()  # nothing is in a WAL: read the main file as it is
+                self.conn = self._connect(self._timeout, immutable=True)
+                version, tables = self._read_schema()
+            else:
+                if is_disk_full(exc) or _nearly_full(self.path.parent):
+                    raise full_error(self.path) from None
+                raise StoreError(f"{self.path}: cannot be opened ({exc}): check the disk and try again") from None
         except sqlite3.DatabaseError as exc:
             if not is_corruption(exc):
                 raise self._not_a_store(str(exc)) from None
@@ -383,6 +398,14 @@ class SessionStore(StoreReads):
             c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has no room left for the store to grow (SQLite reports that as an I/O error)."""
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def warn_if_damaged(store: SessionStore, out: TextIO | None = None) -> None:
