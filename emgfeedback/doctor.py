@@ -615,11 +615,33 @@ def _writable(path: Path) -> bool:
 
 
 def _data_files(path: Path) -> list[Path]:
-    files: list[Path] = []
-    for sub in (path, path / "profiles", path / "protocols"):
-        if sub.is_dir():
-            files.extend(p for p in sub.iterdir() if p.is_file() and not p.is_symlink())
-    return files
+    """Every file and folder under the data folder (stores, profiles, settings, screenshots, the sound cache)."""
+    try:
+        return [p for p in path.rglob("*") if not p.is_symlink()]
+    except OSError:
+        return []
+
+
+def check_store(system: System) -> list[Check]:
+    """The full check of the session store: SQLite's integrity check, then every session read whole."""
+    path = system.data_path() / "sessions.sqlite3"
+    if not path.exists():
+        return [Check("session store", Status.OK, "none yet (record one with: emgfeedback record)")]
+    from emgfeedback.session.salvage import examine
+
+    found = examine(path)
+    if found.problem is None and not found.damaged:
+        return [Check("session store", Status.OK, f"{path}: {found.sessions} session(s), integrity check passed")]
+    damaged = f"; damaged session(s): {', '.join(map(str, found.damaged))}" if found.damaged else ""
+    return [
+        Check(
+            "session store",
+            Status.FAIL,
+            f"{path} is damaged ({found.problem or 'unreadable rows'}){damaged}",
+            "copy every readable session into a new store: emgfeedback salvage --out NEW_FOLDER, then use it with "
+            f"EMGFEEDBACK_HOME=NEW_FOLDER (or move {path} aside and NEW_FOLDER/sessions.sqlite3 into its place)",
+        )
+    ]
 
 
 def check_profiles(system: System) -> list[Check]:
@@ -669,6 +691,7 @@ CHECKS: tuple[Callable[[System], list[Check]], ...] = (
     check_qt,
     check_serial,
     check_data_dir,
+    check_store,
     check_profiles,
     check_avr,
 )

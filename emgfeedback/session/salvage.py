@@ -160,3 +160,42 @@ def _copy_rows(c: sqlite3.Connection, cur: sqlite3.Cursor, sql: str, check: Call
             for r in batch:
                 check(r)
         c.executemany(sql, batch)
+
+
+@dataclass
+class Examination:
+    """The full check of a store (``doctor``): SQLite's integrity check, then every session read whole."""
+
+    sessions: int = 0
+    problem: str | None = None
+    damaged: list[int] = field(default_factory=list)
+
+
+def examine(path: Path) -> Examination:
+    """Run ``PRAGMA integrity_check`` and read every row of every session, never changing the file."""
+    result = Examination()
+    header = read_header(path)
+    if header.kind == "empty":
+        result.problem = header.problem
+        return result
+    try:
+        store = SessionStore(path, create=False, write=False, untouched=True)
+    except DamagedStoreError as exc:
+        result.problem = _why(exc)
+        return result
+    with store:
+        result.problem = integrity_check(store.conn) or store.damage
+        report = SalvageReport(path, path)
+        for sid in _session_ids(store, report):
+            result.sessions += 1
+            try:
+                with store.reading(sid):  # every page of the session is visited
+                    store.session(sid)
+                    chunks = "SELECT session_id, kind, start, count, channels, dtype, data FROM chunks WHERE session_id = ?"
+                    for row in store.conn.execute(chunks, (sid,)):
+                        _check_chunk(row)
+                    store.conn.execute("SELECT count(data) FROM events WHERE session_id = ?", (sid,)).fetchone()
+            except (DamagedSessionError, DamagedStoreError):
+                result.damaged.append(sid)
+        result.damaged += [sid for sid, _ in report.lost if sid is not None]
+    return result

@@ -7,13 +7,15 @@ a chime = back in band, a faint click = still in band.
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from emgfeedback.feedback import Cue
+from emgfeedback.paths import cache_dir
+from emgfeedback.private_files import private_folder, write_private
 
 RATE = 44100
 
@@ -43,19 +45,20 @@ def synthesize(cue: Cue) -> np.ndarray:
 
 
 def write_wav(path: Path, samples: np.ndarray) -> None:
-    """16-bit mono WAV."""
+    """16-bit mono WAV, written atomically and owner-only."""
     pcm = (np.clip(samples, -1, 1) * 32000).astype("<i2")
-    with wave.open(str(path), "wb") as w:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
+    write_private(path, buffer.getvalue())
 
 
 def sound_files(directory: Path | None = None) -> dict[Cue, Path]:
-    """WAV file per cue in the user's cache directory, written if missing."""
-    directory = directory or Path(platformdirs.user_cache_dir("emgfeedback", appauthor=False)) / "sounds"
-    directory.mkdir(parents=True, exist_ok=True)
+    """WAV file per cue in the cache directory (under ``EMGFEEDBACK_HOME`` when set), written if missing."""
+    directory = private_folder(directory or cache_dir() / "sounds")
     files = {}
     for cue in NOTES:
         path = directory / f"{cue.value}.wav"
