@@ -8,6 +8,7 @@ exports are byte-identical too.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -129,12 +130,26 @@ def check_salvage(monkeypatch, capsys, pristine: Pristine, home: Path, tmp_path:
         assert f"session {sid}: not recovered" in err
     assert sha(home / STORE) == before  # never changes the damaged file
     code, listing, _ = cli(monkeypatch, capsys, out, "sessions", "--json")
-    assert code == 0 and [row["id"] for row in __import__("json").loads(listing)] == intact
+    assert code == 0 and [row["id"] for row in json.loads(listing)] == intact
+    from emgfeedback.doctor import Status, check_store, run_doctor
+
+    (check,) = run_doctor(checks=[check_store]).checks  # the new store passes the full check
+    assert check.status is Status.OK and f"{len(intact)} session(s), integrity check passed" in check.detail
     for sid in intact:
         code, err = export_all(monkeypatch, capsys, out, sid, tmp_path / f"salvaged-{sid}")
         assert code == 0, err
         assert same_exports(tmp_path / f"salvaged-{sid}", pristine.exports / str(sid), report=not lost)
     assert oct((out / STORE).stat().st_mode & 0o777) == oct(0o600) and (out.stat().st_mode & 0o777) == 0o700
+
+
+def doctor_names(monkeypatch, home: Path, damaged: list[int]) -> None:
+    """doctor's full check: the store fails, naming the damaged sessions and the fix."""
+    from emgfeedback.doctor import Status, check_store, run_doctor
+
+    monkeypatch.setenv("EMGFEEDBACK_HOME", str(home))
+    (check,) = run_doctor(checks=[check_store]).checks
+    assert check.status is Status.FAIL and "is damaged" in check.detail, check
+    assert f"damaged session(s): {', '.join(map(str, damaged))}" in check.detail and "emgfeedback salvage" in (check.fix or "")
 
 
 def check_refuses_writes(monkeypatch, capsys, home: Path, expected: str) -> None:
@@ -175,6 +190,7 @@ def test_garbage_pages_in_the_middle(monkeypatch, capsys, pristine: Pristine, tm
     code, out, err = cli(monkeypatch, capsys, home, "show", "1")
     assert code == 0 and out.startswith("session 1")
     check_refuses_writes(monkeypatch, capsys, home, "is damaged")
+    doctor_names(monkeypatch, home, [2])
     check_salvage(monkeypatch, capsys, pristine, home, tmp_path, intact=[1, 3], lost=[2])
 
 
@@ -198,6 +214,7 @@ def test_truncated_store(monkeypatch, capsys, pristine: Pristine, tmp_path: Path
         assert same_exports(tmp_path / f"e{sid}", pristine.exports / str(sid), report=False)
     check_refuses_writes(monkeypatch, capsys, home, "is damaged (truncated")
     assert (home / STORE).stat().st_size == cut  # never replaced, never grown
+    doctor_names(monkeypatch, home, [3])
     check_salvage(monkeypatch, capsys, pristine, home, tmp_path, intact=[1, 2], lost=[3])
 
 
