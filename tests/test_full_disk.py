@@ -230,3 +230,23 @@ def test_record_that_fills_the_disk_keeps_what_it_recorded(small_disk: None, one
     assert sorted(rows) == [1, 2] and rows[2]["duration_s"] > 0.5 and rows[2]["status"] == "interrupted"
     summary = json.loads((out / "export" / "session-2.json").read_text())
     assert summary["session"]["id"] == 2
+
+
+def test_on_a_terminal_a_failed_save_asks_for_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from emgfeedback.commands._profile_save import keep
+
+    answers = iter([str(tmp_path / "missing-folder" / "p.json"), str(tmp_path / "p.json")])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    error = keep(
+        '{"name": "demo"}\n',
+        "demo",
+        tmp_path / "full" / "demo.json",
+        OSError(errno.ENOSPC, "No space"),
+        interactive=True,
+        out=io.StringIO(),
+    )
+    assert f"saved to {tmp_path / 'p.json'} instead" in str(error) and "\n" not in str(error)
+    assert (tmp_path / "p.json").read_text() == '{"name": "demo"}\n'
+    assert stat.S_IMODE((tmp_path / "p.json").stat().st_mode) == 0o600

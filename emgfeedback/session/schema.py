@@ -2,12 +2,20 @@
 
 :data:`MIGRATIONS` takes an older store forward one step at a time; a store from a newer
 emgfeedback is refused before anything is written to it (see :class:`~emgfeedback.session.store.SessionStore`).
+:func:`create_store_file` makes a new store with the whole schema in one step.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+
+from emgfeedback.errors import StoreError
+from emgfeedback.private_files import folder_writable, remove_stale_parts
+from emgfeedback.session.health import full_error, is_disk_full, read_only
 
 #: The tables of a session store (a file with other tables is not one).
 TABLES = ("sessions", "chunks", "events")
@@ -76,3 +84,44 @@ def migrate(conn: sqlite3.Connection) -> None:
         step(conn)
     conn.execute(f"PRAGMA user_version={schema_version()}")
     conn.execute("COMMIT")
+
+
+def create_store_file(path: Path) -> None:
+    """Make a new store atomically: the schema is written to a private temporary file that is then
+    linked into place, so a crash never leaves an empty or half-made store.
+
+    A missing directory is made 0700; an existing one is left as it is (the default data
+    directory is already private, see :func:`emgfeedback.paths.data_dir`).
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot be created ({exc.strerror}): check the path") from None
+    if not folder_writable(folder):
+        raise read_only(folder, path)
+    remove_stale_parts(folder, path.name)
+    tmp = folder / f".{path.name}.{os.getpid()}.part"
+    try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            migrate(conn)
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # never replaces a store another process made meanwhile
+        except FileExistsError:
+            pass
+        except OSError:
+            if not path.exists():
+                os.rename(tmp, path)  # a file system without hard links
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise full_error(path) from None
+        raise StoreError(f"{path}: cannot be created ({exc}): check the folder") from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                Path(f"{tmp}{suffix}").unlink()

@@ -33,7 +33,7 @@ from emgfeedback.errors import (
     UnknownSessionError,
 )
 from emgfeedback.paths import sessions_path
-from emgfeedback.private_files import folder_writable, remove_stale_parts
+from emgfeedback.private_files import folder_writable
 from emgfeedback.session import schema
 from emgfeedback.session.health import (
     READ_CHECK_S,
@@ -51,7 +51,7 @@ from emgfeedback.session.health import (
 from emgfeedback.session.liveness import STALE_AFTER_S, writer_alive
 from emgfeedback.session.reader import StoreReads
 from emgfeedback.session.records import KINDS, STATUSES, ChunkRow, EventRow, SessionInfo, dumps, json_safe
-from emgfeedback.session.schema import schema_version
+from emgfeedback.session.schema import create_store_file, schema_version
 
 __all__ = [
     "KINDS",
@@ -103,7 +103,7 @@ class SessionStore(StoreReads):
         if not self.path.exists():
             if not (create and write):
                 raise StoreError(f"no sessions recorded yet (no store at {self.path}): record one with emgfeedback record")
-            self._create_file()
+            create_store_file(self.path)
         try:
             header = read_header(self.path)
         except OSError as exc:
@@ -166,46 +166,6 @@ class SessionStore(StoreReads):
             return sqlite3.connect(f"{uri}{mode}", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot be opened ({exc}): check the path and its permissions") from None
-
-    def _create_file(self) -> None:
-        """Make a new store atomically: the schema is written to a private temporary file that is then
-        linked into place, so a crash never leaves an empty or half-made store.
-
-        A missing directory is made 0700; an existing one is left as it is (the default data
-        directory is already private, see :func:`emgfeedback.paths.data_dir`).
-        """
-        folder = self.path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise StoreError(f"{folder}: cannot be created ({exc.strerror}): check the path") from None
-        if not folder_writable(folder):
-            raise read_only(folder, self.path)
-        remove_stale_parts(folder, self.path.name)
-        tmp = folder / f".{self.path.name}.{os.getpid()}.part"
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                schema.migrate(conn)
-            finally:
-                conn.close()
-            try:
-                os.link(tmp, self.path)  # never replaces a store another process made meanwhile
-            except FileExistsError:
-                pass
-            except OSError:
-                if not self.path.exists():
-                    os.rename(tmp, self.path)  # a file system without hard links
-        except (OSError, sqlite3.Error) as exc:
-            if is_disk_full(exc):
-                raise full_error(self.path) from None
-            raise StoreError(f"{self.path}: cannot be created ({exc}): check the folder") from None
-        finally:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(OSError):
-                    Path(f"{tmp}{suffix}").unlink()
 
     def _check_version(self) -> None:
         try:
