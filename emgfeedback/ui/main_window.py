@@ -389,8 +389,8 @@ class Dashboard(QMainWindow):
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """Save the window as PNG (default: the data directory) and return the path."""
         target = Path(path) if path else data_dir() / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        save_private_image(self.grab(), target)
-        self.statusBar().showMessage(f"saved {target}", 4000)
+        saved = save_private_image(self.grab(), target)
+        self.statusBar().showMessage(f"saved {target}" if saved else f"could not save {target}: is the folder writable?", 4000)
         return target
 
     def calibrate(self) -> None:
