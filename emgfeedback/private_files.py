@@ -111,6 +111,9 @@ def remove_stale_parts(folder: Path, name_glob: str = "*", *, legacy_glob: str |
                 continue
             path.unlink()
             removed.append(path)
+            for suffix in ("-wal", "-shm", "-journal"):  # a half-made SQLite file's companions
+                with contextlib.suppress(OSError):
+                    Path(f"{path}{suffix}").unlink()
         except OSError:
             continue
     return removed
