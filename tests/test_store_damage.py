@@ -311,3 +311,34 @@ def test_read_only_folder(pristine: Pristine, tmp_path: Path) -> None:
         )
         assert proc.returncode == 0, proc.stderr
         assert same_exports(tmp_path / f"s{sid}", pristine.exports / str(sid))
+
+
+def test_the_check_on_open_is_bounded_and_finds_garbage(pristine: Pristine, tmp_path: Path) -> None:
+    from emgfeedback.session.health import quick_check, read_header
+
+    home = damaged_copy(pristine, tmp_path)
+    assert read_header(home / STORE).kind == "ok"
+    with sqlite3.connect(f"{(home / STORE).as_uri()}?mode=ro", uri=True) as conn:
+        assert quick_check(conn, 10.0) is None  # intact
+    with (home / STORE).open("r+b") as f:
+        f.seek(pristine.ends[1] // PAGE * PAGE - 20 * PAGE)
+        f.write(b"\xff" * PAGE)
+    with sqlite3.connect(f"{(home / STORE).as_uri()}?mode=ro", uri=True) as conn:
+        assert quick_check(conn, 0.0) is None  # no time at all: nothing checked, nothing claimed
+        assert quick_check(conn, 10.0)  # time enough: the garbage page is found
+
+
+def test_a_damaged_list_of_sessions(monkeypatch, capsys, pristine: Pristine, tmp_path: Path) -> None:
+    """Garbage on the page that lists the sessions: one line says so, and salvage probes each id it knew."""
+    home = damaged_copy(pristine, tmp_path)
+    with sqlite3.connect(home / STORE) as c:
+        (root,) = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sessions'").fetchone()
+    with (home / STORE).open("r+b") as f:
+        f.seek((root - 1) * PAGE)
+        f.write(b"\x0d" + b"\xee" * (PAGE - 1))
+    code, _, err = cli(monkeypatch, capsys, home, "sessions")
+    assert code == 2 and "the list of sessions cannot be read" in error_line(err)
+    out = tmp_path / "recovered"
+    code, stdout, err = cli(monkeypatch, capsys, home, "salvage", "--out", str(out))
+    assert code == 1 and "salvaged 0 of 3 session(s)" in stdout, (stdout, err)
+    assert "Traceback" not in err

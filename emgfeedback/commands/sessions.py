@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
             print("no sessions recorded yet: record one with emgfeedback record", file=sys.stderr)
         return 0
     with SessionStore(create=False, write=False) as store:
-        warn_if_damaged(store)
         sessions = store.sessions()
         holds = store.hold_counts()
+        warn_if_damaged(store)  # once the list read: a damaged list is the error instead
     rows = [{**s.as_dict(), "holds": holds.get(s.id, 0)} for s in sessions]  # None: its events are damaged
     if args.json:
         print(json.dumps(rows, indent=2))
