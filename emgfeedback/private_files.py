@@ -103,11 +103,11 @@ def remove_stale_parts(folder: Path, name_glob: str = "*", *, legacy_glob: str |
     for path in candidates:
         match = _PART.match(path.name)
         try:
-            if match:
+            if match and os.name != "nt":
                 pid = int(match["pid"])
                 if pid == os.getpid() or pid_alive(pid):
                     continue
-            elif now - path.stat().st_mtime < LEGACY_TEMP_AGE_S:
+            elif now - path.stat().st_mtime < LEGACY_TEMP_AGE_S:  # no pid, or no way to ask (Windows): by age
                 continue
             path.unlink()
             removed.append(path)
