@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import Figure
+from benchmarks import Figure, median_time
 from emgfeedback.config import Band
 from emgfeedback.feedback import FeedbackEngine
 from emgfeedback.io.simulated import SimulatedSource
@@ -46,7 +47,7 @@ store_path, sid, fmt, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys
 t0 = time.perf_counter()
 size = 0
 if fmt != "baseline":
-    with SessionStore(store_path, create=False) as store:
+    with SessionStore(store_path, create=False, write=False) as store:
         summary = summarize(store, sid)
         if fmt == "csv":
             paths = export_csv(store, sid, out)
@@ -124,6 +125,29 @@ def export_child(store: Path, sid: int, fmt: str, out: Path) -> dict[str, float]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def store_checks(store: Path, tag: str, tmp: Path) -> Iterator[Figure]:
+    """What the damage checks cost: opening to read (header + bounded quick_check) against a bare
+    connection that lists the sessions, doctor's full check, and salvage of the whole store."""
+    from emgfeedback.session.salvage import examine, salvage
+
+    def bare() -> None:
+        with sqlite3.connect(f"{store.absolute().as_uri()}?mode=ro", uri=True) as c:
+            c.execute("SELECT id FROM sessions").fetchall()
+
+    def checked() -> None:
+        with SessionStore(store, create=False, write=False) as s:
+            s.sessions()
+
+    reference, opened = median_time(bare), median_time(checked)
+    yield Figure(f"sessions.open_read_checked_{tag}", opened * 1000, "ms")
+    yield Figure("sessions.open_read_checked_vs_bare", opened / reference, "x")
+    yield Figure(f"sessions.doctor_full_check_{tag}", median_time(lambda: examine(store), repeats=1), "s")
+    t0 = time.perf_counter()
+    report = salvage(store, tmp / "salvaged")
+    yield Figure(f"sessions.salvage_{tag}", time.perf_counter() - t0, "s")
+    yield Figure("sessions.salvage_recovered", len(report.recovered), "sessions")
+
+
 def run() -> Iterator[Figure]:
     record_s = _env_float("EMGFEEDBACK_BENCH_RECORD_S", 20.0)
     cpu, commits, overflows = record_cpu(record_s)
@@ -138,6 +162,7 @@ def run() -> Iterator[Figure]:
         sid, seconds = synthesize(store, hours, fs)
         yield Figure(f"sessions.synthesize_{tag}", seconds, "s")
         yield Figure(f"sessions.store_size_{tag}", store.stat().st_size / 2**20, "MB")
+        yield from store_checks(store, tag, Path(tmp))
         base = export_child(store, sid, "baseline", Path(tmp))
         yield Figure("sessions.export_child_baseline_rss", base["maxrss_mb"], "MB")
         for fmt in ("csv", "edf", "json", "report"):

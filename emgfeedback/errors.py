@@ -40,6 +40,18 @@ class UnknownSessionError(StoreError):
     """No session has that id."""
 
 
+class DamagedStoreError(StoreError):
+    """The store file is damaged (garbage pages, truncated, empty): writing into it is refused."""
+
+
+class DamagedSessionError(StoreError):
+    """One session's rows cannot be read from a damaged store; the other sessions may still be intact."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """The data folder (or the store file) cannot be written: reading works, recording and deleting do not."""
+
+
 class ProfileError(SettingsError):
     """A calibration profile cannot be used, read or written."""
 

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import platformdirs
 
+from emgfeedback.private_files import make_private
+
 APP = "emgfeedback"
 
 
 def data_dir() -> Path:
-    """The data directory (``EMGFEEDBACK_HOME`` overrides it), created readable by the owner only."""
+    """The data directory (``EMGFEEDBACK_HOME`` overrides it), created readable by the owner only.
+
+    An existing folder on a read-only disk is returned as it is: reading works there, and
+    writers name the folder when they refuse.
+    """
     override = os.environ.get("EMGFEEDBACK_HOME")
     path = Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
     return private_dir(path)
@@ -19,15 +25,19 @@ def data_dir() -> Path:
 
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed and make it mode 0700: health data is private."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(path)
     return path
 
 
 def profiles_dir() -> Path:
-    """Calibration profiles, one JSON file each."""
-    return private_dir(data_dir() / "profiles")
+    """Calibration profiles, one JSON file each (on a read-only disk the folder may not exist: nothing to read)."""
+    path = data_dir() / "profiles"
+    try:
+        return private_dir(path)
+    except OSError:
+        return path
 
 
 def sessions_path() -> Path:

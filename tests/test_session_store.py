@@ -20,6 +20,7 @@ from emgfeedback.io.simulated import SimulatedSource, constant_script
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.blocks import Block
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
+from emgfeedback.session import schema as schema_mod
 from emgfeedback.session import store as store_mod
 from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
@@ -110,7 +111,7 @@ def test_older_store_is_migrated_keeping_its_data(tmp_path: Path, monkeypatch: p
     def v2(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sessions ADD COLUMN coach TEXT DEFAULT 'none'")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, v2])
+    monkeypatch.setattr(schema_mod, "MIGRATIONS", [*schema_mod.MIGRATIONS, v2])
     with SessionStore(path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
         assert store.session(sid).profile == "p1"
@@ -126,7 +127,7 @@ def test_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch
         conn.execute("ALTER TABLE sessions ADD COLUMN x TEXT")
         conn.execute("THIS IS NOT SQL")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, broken])
+    monkeypatch.setattr(schema_mod, "MIGRATIONS", [*schema_mod.MIGRATIONS, broken])
     with pytest.raises(StoreError, match="schema upgrade failed"):
         SessionStore(path)
     monkeypatch.undo()
@@ -353,12 +354,14 @@ def test_a_slow_writer_never_blocks_the_reader_and_drops_show_as_gaps(tmp_path: 
 
 def test_recorder_reports_disk_full_and_marks_the_session_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.sqlite3"
+    real_write = SessionWriter._write
 
-    def full(self: SessionWriter, c: object, rows: list, events: list) -> None:
-        if rows:
+    def full_after_first(self: SessionWriter, c: sqlite3.Connection, rows: list, events: list) -> None:
+        if self.stats.commits >= 1:
             raise sqlite3.OperationalError("database or disk is full")
+        real_write(self, c, rows, events)
 
-    monkeypatch.setattr(SessionWriter, "_write", full)
+    monkeypatch.setattr(SessionWriter, "_write", full_after_first)
     acq = _finite_acquisition(2.0)
     rec = SessionRecorder(path).attach(acq)
     acq.start()
@@ -368,7 +371,29 @@ def test_recorder_reports_disk_full_and_marks_the_session_interrupted(tmp_path: 
     assert isinstance(rec.error, StoreFullError)
     monkeypatch.undo()
     with SessionStore(path) as store:
-        assert store.session(sid).stored_status == "interrupted"
+        assert sid is not None and store.session(sid).stored_status == "interrupted"
+        assert store.stored_samples(sid) > 0  # the first commit is kept
+
+
+def test_a_recording_that_cannot_start_leaves_no_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.sqlite3"
+    with SessionStore(path) as store:
+        kept = store.create_session(fs=1000, muscles=MUSCLES)
+        store.set_status(kept, "complete")
+
+    def full(self: SessionWriter, c: object, rows: list, events: list) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SessionWriter, "_write", full)
+    acq = _finite_acquisition(2.0)
+    rec = SessionRecorder(path).attach(acq)
+    acq.start()
+    assert wait_until(lambda: rec.error is not None)
+    acq.stop()
+    assert rec.stop() is None and isinstance(rec.error, StoreFullError)
+    monkeypatch.undo()
+    with SessionStore(path, write=False) as store:
+        assert [s.id for s in store.sessions()] == [kept]
 
 
 def test_dashboard_factory_records_while_the_acquisition_is_already_running(emg_home: Path) -> None:
@@ -381,7 +406,8 @@ def test_dashboard_factory_records_while_the_acquisition_is_already_running(emg_
     assert acq.opened.wait(10)
     rec = dashboard_recorder_factory(SimulatedProfile(2, name="demo"))(acq)
     attached.set()
-    assert rec.session_id is not None  # the stream is open: the session exists at once
+    # the stream is open: the session is stored with the first commit, a fraction of a second later
+    assert wait_until(lambda: rec.session_id is not None)
     assert rec.status_text.startswith(f"session {rec.session_id} ")
     assert acq.finished.wait(20)
     sid = rec.stop()

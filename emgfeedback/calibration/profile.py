@@ -8,12 +8,10 @@ atomically (temp file + ``os.replace``) and readable by the owner only.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +28,7 @@ from emgfeedback.calibration.results import CalibrationResult
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.dsp.normalize import MvcNormalizer
 from emgfeedback.errors import ProfileError, SettingsError
+from emgfeedback.private_files import remove_stale_parts, write_private
 
 FORMAT = "emgfeedback-profile"
 SCHEMA = 1
@@ -450,40 +449,39 @@ def read_profile_file(path: str | Path) -> Profile:
     return replace(profile, path=path)
 
 
-def save_profile(profile: Profile, *, overwrite: bool = True) -> Path:
-    """Write ``profile`` atomically, owner-only; refuse to overwrite another name's file with the same slug."""
-    path = profile_path(profile.name)
-    if path.exists():
-        try:
-            existing = read_profile_file(path).name
-        except ProfileError:
-            existing = None  # a broken file with our slug: replace it
-        if existing is not None and existing != profile.name:
-            raise ProfileError(
-                f"profile {existing!r} is already stored as {path.name}: choose a name that differs in letters or digits"
-            )
-        if existing is not None and not overwrite:
-            raise ProfileError(f"profile {profile.name!r} exists: delete it first or choose another name")
-    payload = json.dumps(profile.to_dict(), indent=2, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+def save_profile(profile: Profile, *, overwrite: bool = True, path: Path | None = None) -> Path:
+    """Write ``profile`` atomically, owner-only; refuse to overwrite another name's file with the same slug.
+
+    ``path`` saves it to that file instead of the profiles folder. A failed write (disk full,
+    read-only) raises the OSError and leaves no temporary file behind.
+    """
+    if path is None:
+        path = profile_path(profile.name)
+        if path.exists():
+            try:
+                existing = read_profile_file(path).name
+            except ProfileError:
+                existing = None  # a broken file with our slug: replace it
+            if existing is not None and existing != profile.name:
+                raise ProfileError(
+                    f"profile {existing!r} is already stored as {path.name}: choose a name that differs in letters or digits"
+                )
+            if existing is not None and not overwrite:
+                raise ProfileError(f"profile {profile.name!r} exists: delete it first or choose another name")
+    return write_private(path, profile_json(profile).encode("utf-8"))
+
+
+def profile_json(profile: Profile) -> str:
+    """The profile file's text."""
+    return json.dumps(profile.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
 def scan_profiles() -> list[tuple[Path, Profile | None, str | None]]:
     """Every profile file: (path, profile or None, error message or None), sorted by file name."""
     out: list[tuple[Path, Profile | None, str | None]] = []
-    for path in sorted(paths.profiles_dir().glob("*.json")):
+    folder = paths.profiles_dir()
+    remove_stale_parts(folder, legacy_glob=".*.tmp")  # profile writes of a run that was killed
+    for path in sorted(folder.glob("*.json")):
         try:
             out.append((path, read_profile_file(path), None))
         except ProfileError as exc:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TextIO
 
 from emgfeedback.calibration.checks import times_rest
-from emgfeedback.calibration.profile import Profile, load_profile, profile_path, save_profile
+from emgfeedback.calibration.profile import Profile, load_profile, profile_json, profile_path, save_profile
 from emgfeedback.calibration.results import CalibrationResult
 from emgfeedback.calibration.saving import first_failure, missing_text, muscles_of
+from emgfeedback.commands._profile_save import keep
 from emgfeedback.errors import CommandError
 
 #: Builds the profile to save from the finished result (partial or merged into ``--update``).
@@ -80,6 +83,15 @@ def summary(result: CalibrationResult, units: str, out: TextIO) -> None:
         print(f"  {problem.severity.value}: {problem.message}", file=out)
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt (not a script, a pipe or a CI job without standard input)."""
+    stdin = sys.stdin
+    try:
+        return stdin is not None and stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
 def finish(args: argparse.Namespace, result: CalibrationResult, build: Build, units: str, out: TextIO) -> int:
     """Print the result and save what passed; refuse (one line) when nothing did."""
     print("result:", file=out)
@@ -88,8 +100,13 @@ def finish(args: argparse.Namespace, result: CalibrationResult, build: Build, un
         why = first_failure(result.left_out[0]) if result.left_out and not result.cancelled else "cancelled"
         raise CommandError(f"calibration not saved: {why}")
     profile = build()
-    existed = profile_path(profile.name).exists()
-    path = save_profile(profile)
+    save_to = getattr(args, "save_to", None)
+    target = Path(save_to).expanduser() if save_to else profile_path(profile.name)
+    existed = target.exists()
+    try:
+        path = save_profile(profile, path=target if save_to else None)
+    except OSError as exc:  # the disk filled during the trials: keep the result, say where
+        raise keep(profile_json(profile), profile.name, target, exc, interactive=stdin_is_terminal(), out=out) from None
     redone = ", ".join(m.name for m in result.kept)
     if args.update:
         print(f"updated profile {profile.name!r} ({redone} measured now): {path}", file=out)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from emgfeedback.commands._calibrate_profile import base_muscles, check_target, finish, only_names, select
+from emgfeedback.commands._calibrate_profile import base_muscles, check_target, finish, only_names, select, stdin_is_terminal
 from emgfeedback.commands._calibrate_simulated import simulated_source
 from emgfeedback.commands._common import (
     add_filter_args,
@@ -24,6 +24,7 @@ from emgfeedback.commands._common import (
     filter_spec,
     source_options,
 )
+from emgfeedback.commands._profile_save import check_destination
 from emgfeedback.errors import CommandError
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
@@ -118,12 +119,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="with --from-recording: length of the quietest stretch taken as rest (default 1)",
     )
+    p.add_argument(
+        "--save-to",
+        default=None,
+        metavar="FILE",
+        help="save the profile to this .json file instead of the profiles folder (use it with --profile FILE)",
+    )
     add_filter_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     _check_flags(args)  # before any file is read or source opened, and naming the flag, not a protocol file
+    check_destination(args.save_to)  # a read-only or full disk is refused before the trials, not after
     if args.from_recording:
         if not args.name:
             raise CommandError("give --name NAME for the profile made from the recording")
@@ -252,14 +260,6 @@ def _is_simulated(spec: str) -> bool:
     return spec == "simulated" or spec.startswith("simulated:")
 
 
-def _interactive() -> bool:
-    stdin = sys.stdin
-    try:
-        return stdin is not None and stdin.isatty()
-    except (ValueError, OSError):
-        return False
-
-
 def _live(args: argparse.Namespace) -> int:
     from emgfeedback.calibration.machine import auto_policy
     from emgfeedback.calibration.plan import CalibrationPlan, default_muscles, parse_muscle_map
@@ -273,7 +273,7 @@ def _live(args: argparse.Namespace) -> int:
     update = check_target(args)  # a wrong --update name fails before the source opens
     check_filter_flags(args, update)  # flags given must match the profile's (its own settings stand otherwise)
     protocols = _protocols(args)
-    interactive = _interactive()
+    interactive = stdin_is_terminal()
     simulated = _is_simulated(args.source)
     fast = args.fast or (simulated and not interactive)
     if args.fast and describe_spec(args.source) == "serial":

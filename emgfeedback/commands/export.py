@@ -9,7 +9,7 @@ from pathlib import Path
 from emgfeedback.errors import CommandError
 from emgfeedback.progress import Progress
 from emgfeedback.session.outputs import prepare_out_dir
-from emgfeedback.session.store import SessionStore
+from emgfeedback.session.store import SessionStore, warn_if_damaged
 from emgfeedback.session.summary import summarize
 
 FORMATS = ("csv", "edf", "json", "report")
@@ -45,7 +45,7 @@ def parse_formats(text: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
-    with SessionStore(create=False) as store:
+    with SessionStore(create=False, write=False) as store:
         summary = summarize(store, args.id)  # an unknown id fails here, before any file is made
         out = prepare_out_dir(Path(args.out) if args.out else None)
         total = max(summary.info.samples, 1)
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                     from emgfeedback.session.report import export_report
 
                     written.append(export_report(store, summary, out, progress.advance))
+        warn_if_damaged(store)  # after the session read intact: its own damage is the error instead
     for path in written:
         print(path)
     print(f"exported session {args.id} ({', '.join(formats)}) to {out}", file=sys.stderr)

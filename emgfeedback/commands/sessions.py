@@ -7,7 +7,7 @@ import json
 import sys
 
 from emgfeedback.paths import sessions_path
-from emgfeedback.session.store import SessionStore
+from emgfeedback.session.store import SessionStore, warn_if_damaged
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,10 +36,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("no sessions recorded yet: record one with emgfeedback record", file=sys.stderr)
         return 0
-    with SessionStore(create=False) as store:
+    with SessionStore(create=False, write=False) as store:
         sessions = store.sessions()
         holds = store.hold_counts()
-    rows = [{**s.as_dict(), "holds": holds.get(s.id, 0)} for s in sessions]
+        warn_if_damaged(store)  # once the list read: a damaged list is the error instead
+    rows = [{**s.as_dict(), "holds": holds.get(s.id, 0)} for s in sessions]  # None: its events are damaged
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -52,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
     for s, r, profile in zip(sessions, rows, profiles, strict=True):
         print(
             f"{s.id:>4}  {s.started.strftime('%Y-%m-%d %H:%M'):<16}  {_duration(s.duration_s):>8}  "
-            f"{r['holds']:>5}  {profile:<{width}}  {s.status}"
+            f"{'?' if r['holds'] is None else r['holds']:>5}  {profile:<{width}}  {s.status}"
         )
     return 0

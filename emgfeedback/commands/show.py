@@ -7,7 +7,7 @@ import json
 
 from emgfeedback.muscles import display_name
 from emgfeedback.session.export_json import summary_document
-from emgfeedback.session.store import SessionStore
+from emgfeedback.session.store import SessionStore, warn_if_damaged
 from emgfeedback.session.summary import SessionSummary, summarize
 from emgfeedback.training.describe import fatigue_lines, underbutt_lines
 
@@ -78,7 +78,8 @@ def text(summary: SessionSummary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with SessionStore(create=False) as store:
+    with SessionStore(create=False, write=False) as store:
         summary = summarize(store, args.id)
+        warn_if_damaged(store)  # after the session read intact: its own damage is the error instead
     print(json.dumps(summary_document(summary), indent=2) if args.json else text(summary))
     return 0

@@ -26,6 +26,7 @@ from emgfeedback.doctor.probes import (
     package_for_soname,
 )
 from emgfeedback.doctor.report import Check, Status
+from emgfeedback.doctor.store_check import check_store
 
 PYTHON_MIN = (3, 11)
 
@@ -336,11 +337,11 @@ def _writable(path: Path) -> bool:
 
 
 def _data_files(path: Path) -> list[Path]:
-    files: list[Path] = []
-    for sub in (path, path / "profiles", path / "protocols"):
-        if sub.is_dir():
-            files.extend(p for p in sub.iterdir() if p.is_file() and not p.is_symlink())
-    return files
+    """Every file and folder under the data folder (stores, profiles, settings, screenshots)."""
+    try:
+        return [p for p in path.rglob("*") if not p.is_symlink()]
+    except OSError:
+        return []
 
 
 def check_profiles(system: System) -> list[Check]:
@@ -400,6 +401,7 @@ CHECKS: tuple[Callable[[System], list[Check]], ...] = (
     check_audio,
     check_serial,
     check_data_dir,
+    check_store,
     check_profiles,
     check_avr,
 )

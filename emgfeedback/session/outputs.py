@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from emgfeedback.errors import ExportError
-from emgfeedback.session.store import is_disk_full
+from emgfeedback.private_files import remove_stale_parts
+from emgfeedback.session.health import is_disk_full
 
 
 def prepare_out_dir(out: Path | str | None) -> Path:
-    """The output directory, created if missing and proven writable (by creating a file in it)."""
+    """The output directory, created (0700) if missing and proven writable; leftovers of killed exports are removed."""
     path = Path(out) if out is not None else Path.cwd()
     if path.exists() and not path.is_dir():
         raise ExportError(f"{path}: is not a directory: give a directory with --out")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ExportError(f"{path}: cannot be created ({exc.strerror}): choose another --out") from None
     try:
@@ -32,6 +33,7 @@ def prepare_out_dir(out: Path | str | None) -> Path:
         if is_disk_full(exc):
             raise ExportError(f"{path}: disk full: free some space or choose another --out") from None
         raise ExportError(f"{path}: is not writable ({exc.strerror}): choose another --out") from None
+    remove_stale_parts(path, "session-*")  # health data half-written by an export that was killed
     return path
 
 

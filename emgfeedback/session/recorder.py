@@ -196,8 +196,8 @@ class SessionRecorder:
         if self.error is not None:
             return f"stopped: {self.error}"
         w = self.writer
-        if w is None:
-            return "waiting for data"
+        if w is None or w.session_id is None:
+            return "waiting for data"  # the session is stored with its first samples
         seconds = (w.committed_index or w.first_index or 0) - (w.first_index or 0)
         seconds = int(seconds / w.fs)
         text = f"session {w.session_id} {seconds // 60}:{seconds % 60:02d}"
@@ -271,7 +271,7 @@ class SessionRecorder:
         except (StoreError, Exception) as exc:  # noqa: BLE001 - reported through .error; the thread ends cleanly
             self.error = exc
             self._closed = True
-            if self.writer is not None:
+            if self.writer is not None and self.writer.session_id is not None:
                 with contextlib.suppress(Exception):
                     self._store.set_status(self.writer.session_id, "interrupted")  # type: ignore[union-attr]
         finally:

@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from emgfeedback.errors import DamagedSessionError
 from emgfeedback.muscles import display_name, has_synergy
 from emgfeedback.palette import is_dashed, muscle_colors  # the dashboard's muscle colours
 from emgfeedback.session.outputs import atomic_output, file_name
@@ -174,7 +175,10 @@ def progress_points(store: SessionStore, info: SessionInfo) -> list[tuple[dateti
     for other in store.sessions():
         if not same_person(info, other):
             continue
-        s = summarize(store, other.id, recompute=other.id == info.id)
+        try:
+            s = summarize(store, other.id, recompute=other.id == info.id)
+        except DamagedSessionError:
+            continue  # a damaged session of a damaged store: this report still gets the others
         value = s.totals()["time_in_band_pct"]
         if value is not None:
             out.append((other.started, float(value), other.id))

@@ -3,301 +3,216 @@
 Samples are stored in chunk rows (one row per ~0.25 s per stream kind: numpy bytes with
 the first absolute sample index, count, channels and dtype), so a long session is read
 back as a stream of rows and never has to fit in memory. Events (holds, over-clench
-episodes, gaps, markers) are rows of JSON. ``PRAGMA user_version`` is the schema
-version; :data:`MIGRATIONS` takes an older store forward, and a newer one is refused
-before anything is written to it.
+episodes, gaps, markers) are rows of JSON. The schema and its migrations are in
+:mod:`~emgfeedback.session.schema`, writer liveness in :mod:`~emgfeedback.session.liveness`,
+damage detection and its wording in :mod:`~emgfeedback.session.health`.
+
+Readers open the file read-only (``immutable`` on a read-only disk), so a damaged store is
+never changed by looking at it; writers refuse a damaged store or a read-only folder.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
-import math
 import os
+import shutil
 import socket
 import sqlite3
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
-import numpy as np
-
-from emgfeedback.errors import NewerSchemaError, StoreError, StoreFullError, UnknownSessionError
+from emgfeedback.errors import (
+    DamagedStoreError,
+    NewerSchemaError,
+    StoreError,
+    StoreFullError,
+    UnknownSessionError,
+)
 from emgfeedback.paths import sessions_path
+from emgfeedback.private_files import folder_writable
+from emgfeedback.session import schema
+from emgfeedback.session.health import (
+    READ_CHECK_S,
+    WRITE_CHECK_S,
+    damaged_warning,
+    empty_store,
+    full_error,
+    is_corruption,
+    is_disk_full,
+    quick_check,
+    read_header,
+    read_only,
+    refuse_write,
+)
+from emgfeedback.session.liveness import STALE_AFTER_S, writer_alive
+from emgfeedback.session.reader import StoreReads
+from emgfeedback.session.records import KINDS, STATUSES, ChunkRow, EventRow, SessionInfo, dumps, json_safe
+from emgfeedback.session.schema import create_store_file, schema_version
 
-#: Stream kinds stored per sample; every flush writes one row of each with the same start and count.
-KINDS = ("raw", "envelope", "percent", "state")
-#: A "recording" session whose heartbeat is older than this (seconds) has lost its writer.
-STALE_AFTER_S = 15.0
-STATUSES = ("recording", "complete", "interrupted")
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True for SQLite's 'database or disk is full' and for ENOSPC/EDQUOT from the OS."""
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc) or "database or disk is full" in str(exc)
-    return False
-
-
-def full_error(path: Path | str) -> StoreFullError:
-    """The one-line disk-full message (what was committed before is kept)."""
-    return StoreFullError(f"disk full: {path} cannot grow: free some disk space (everything committed so far is kept)")
-
-
-# --- schema --------------------------------------------------------------------------------
-
-
-def _v1(conn: sqlite3.Connection) -> None:
-    """Sessions, chunk rows and events."""
-    conn.execute(
-        """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            created REAL NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('recording', 'complete', 'interrupted')),
-            fs REAL NOT NULL,
-            channels INTEGER NOT NULL,
-            muscles TEXT NOT NULL,
-            first_index INTEGER,
-            end_index INTEGER,
-            profile TEXT,
-            person TEXT,
-            pid INTEGER,
-            host TEXT,
-            heartbeat REAL,
-            ended REAL,
-            meta TEXT NOT NULL DEFAULT '{}'
-        )"""
-    )
-    conn.execute(
-        """CREATE TABLE chunks (
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            kind TEXT NOT NULL,
-            start INTEGER NOT NULL,
-            count INTEGER NOT NULL,
-            channels INTEGER NOT NULL,
-            dtype TEXT NOT NULL,
-            data BLOB NOT NULL,
-            PRIMARY KEY (session_id, kind, start)
-        )"""
-    )
-    conn.execute(
-        """CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            kind TEXT NOT NULL,
-            idx INTEGER,
-            wall REAL,
-            data TEXT NOT NULL DEFAULT '{}'
-        )"""
-    )
-    conn.execute("CREATE INDEX events_by_session ON events(session_id, kind, idx)")
+__all__ = [
+    "KINDS",
+    "STALE_AFTER_S",
+    "STATUSES",
+    "ChunkRow",
+    "DamagedStoreError",
+    "EventRow",
+    "NewerSchemaError",
+    "SessionInfo",
+    "SessionStore",
+    "StoreError",
+    "StoreFullError",
+    "UnknownSessionError",
+    "dumps",
+    "full_error",
+    "is_disk_full",
+    "json_safe",
+    "schema_version",
+    "warn_if_damaged",
+    "writer_alive",
+]
 
 
-#: Migration ``k`` takes a store from schema version ``k`` to ``k + 1``; append, never edit.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
-
-
-def schema_version() -> int:
-    """The schema version this code writes."""
-    return len(MIGRATIONS)
-
-
-# --- records -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """One session's row; ``status`` is the effective one (a dead writer reads as interrupted)."""
-
-    id: int
-    created: float
-    status: str
-    fs: float
-    muscles: tuple[str, ...]
-    first_index: int | None
-    end_index: int | None
-    profile: str | None
-    person: str | None
-    pid: int | None
-    host: str | None
-    heartbeat: float | None
-    ended: float | None
-    meta: dict[str, Any] = field(default_factory=dict)
-    stored_status: str = ""
-
-    @property
-    def channels(self) -> int:
-        return len(self.muscles)
-
-    @property
-    def samples(self) -> int:
-        """Samples spanned (first to last committed, gaps included)."""
-        if self.first_index is None or self.end_index is None:
-            return 0
-        return max(self.end_index - self.first_index, 0)
-
-    @property
-    def duration_s(self) -> float:
-        return self.samples / self.fs
-
-    @property
-    def started(self) -> datetime:
-        """Local wall-clock time of the first sample."""
-        return datetime.fromtimestamp(self.created).astimezone()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "date": self.started.isoformat(timespec="seconds"),
-            "duration_s": self.duration_s,
-            "status": self.status,
-            "fs": self.fs,
-            "muscles": list(self.muscles),
-            "profile": self.profile,
-            "person": self.person,
-            "first_index": self.first_index,
-            "end_index": self.end_index,
-        }
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """A stored event: kind, absolute sample index (or None), wall time and JSON data."""
-
-    kind: str
-    index: int | None
-    wall: float | None
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """Samples ``start .. start + len(data)`` of one kind, shape (count, channels)."""
-
-    start: int
-    data: np.ndarray
-
-    @property
-    def stop(self) -> int:
-        return self.start + int(self.data.shape[0])
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether ``pid`` runs on this machine (a zombie counts as gone)."""
-    if os.name == "nt":  # os.kill would terminate it there: rely on the heartbeat
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
-
-
-def writer_alive(pid: int | None, host: str | None, heartbeat: float | None, now: float | None = None) -> bool:
-    """A recording's writer is alive if its heartbeat is fresh and, on this host, its process runs."""
-    now = time.time() if now is None else now
-    if heartbeat is None or now - heartbeat > STALE_AFTER_S:
-        return False
-    if host == socket.gethostname() and pid is not None:
-        return _pid_alive(pid)
-    return True
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities become None so the stored JSON is standard."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
-    return value
-
-
-def dumps(value: Any) -> str:
-    """Standard JSON (no NaN) for the store."""
-    return json.dumps(json_safe(value), separators=(",", ":"), allow_nan=False)
-
-
-# --- the store -----------------------------------------------------------------------------
-
-
-class SessionStore:
+class SessionStore(StoreReads):
     """A connection to the store. One per thread; ``create=False`` refuses to make a new file.
 
-    Opening checks the schema version before writing anything, so a store from a newer
-    emgfeedback is refused untouched; an older one is migrated in one transaction.
+    ``write=False`` opens it read-only (commands that only read: nothing is ever written, a damaged
+    store still yields its intact sessions, and :attr:`damage` says what is wrong). ``write=True``
+    checks the schema version before writing anything, so a store from a newer emgfeedback is refused
+    untouched; an older one is migrated in one transaction; a damaged one is refused.
     """
 
-    def __init__(self, path: Path | str | None = None, *, create: bool = True, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        create: bool = True,
+        write: bool = True,
+        timeout: float = 5.0,
+        untouched: bool = False,
+    ) -> None:
         self.path = Path(path) if path is not None else sessions_path()
+        self.write = write
+        self.untouched = untouched and not write  # no file is made or changed beside it either (salvage)
+        #: What the checks found wrong with the file (None: nothing found).
+        self.damage: str | None = None
+        self.version = 0
         if not self.path.exists():
-            if not create:
+            if not (create and write):
                 raise StoreError(f"no sessions recorded yet (no store at {self.path}): record one with emgfeedback record")
-            self._create_file()
+            create_store_file(self.path)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot be opened ({exc}): check the path and its permissions") from None
+            header = read_header(self.path)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot be read ({exc.strerror}): check its permissions") from None
+        if header.kind == "empty":
+            raise empty_store(self.path)
+        if header.kind == "not-sqlite":
+            raise self._not_a_store("no SQLite header")
+        if write:
+            self._check_writable()
+        self.damage = header.problem
+        if self.damage and write:
+            raise refuse_write(self.path, self.damage)
+        self.conn = self._connect(timeout)
         try:
             self._check_version()
-            self._configure()
-            self._migrate()
+            if write:
+                self._configure()
+                self._migrate()
+            if self.damage is None:
+                self.damage = quick_check(self.conn, WRITE_CHECK_S if write else READ_CHECK_S)
+                if self.damage and write:
+                    raise refuse_write(self.path, self.damage)
         except BaseException:
             self.conn.close()
             raise
-        self._secure_files()
+        if write:
+            self._secure_files()
 
     # --- opening -------------------------------------------------------------------------
-    def _create_file(self) -> None:
-        """Create the file owner-only before SQLite touches it (its -wal/-shm inherit the mode).
+    def _not_a_store(self, why: str) -> StoreError:
+        return StoreError(f"{self.path}: is not a session store ({why}): move it away or point EMGFEEDBACK_HOME elsewhere")
 
-        A missing directory is made 0700; an existing one is left as it is (the default data
-        directory is already private, see :func:`emgfeedback.paths.data_dir`).
-        """
+    def _check_writable(self) -> None:
+        """Refuse now, naming the folder, when the store cannot be written (a read-only disk or folder)."""
+        folder = self.path.parent
+        if not folder_writable(folder):
+            raise read_only(folder, self.path)
+        if not os.access(self.path, os.W_OK):
+            raise StoreError(f"{self.path} is read-only: cannot record or change sessions: chmod u+w {self.path}")
+
+    def _connect(self, timeout: float, *, immutable: bool = False) -> sqlite3.Connection:
+        """Read-write for writers; read-only for readers (``immutable`` when the folder cannot hold a -shm file)."""
+        self._timeout = timeout
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise StoreError(f"{self.path.parent}: cannot be created ({exc.strerror}): check the path") from None
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            return
-        except OSError as exc:
-            if is_disk_full(exc):
-                raise full_error(self.path) from None
-            raise StoreError(f"{self.path}: cannot be created ({exc.strerror}): check the directory") from None
-        os.close(fd)
+            if immutable:
+                uri = f"{self.path.absolute().as_uri()}?immutable=1"
+                return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+            if self.write:
+                return sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            uri = self.path.absolute().as_uri()
+            wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+            hot_wal = wal.exists() and wal.stat().st_size > 0
+            if self.untouched:
+                mode = "?mode=ro" if hot_wal else "?immutable=1"  # read the WAL's pages only when it has some
+            elif (wal.exists() and shm.exists()) or folder_writable(self.path.parent):
+                mode = "?mode=ro"  # sees a concurrent recording's commits
+            else:
+                mode = "?immutable=1"  # a read-only disk: nothing can change it
+            return sqlite3.connect(f"{uri}{mode}", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot be opened ({exc}): check the path and its permissions") from None
 
     def _check_version(self) -> None:
         try:
-            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            version, tables = self._read_schema()
+        except sqlite3.OperationalError as exc:  # no room for the -shm file (a full disk), or an I/O error
+            wal = Path(f"{self.path}-wal")
+            if not self.write and not (wal.exists() and wal.stat().st_size > 0):
+                self.conn.close()  # nothing is in a WAL: read the main file as it is
+                self.conn = self._connect(self._timeout, immutable=True)
+                version, tables = self._read_schema()
+            else:
+                if is_disk_full(exc) or _nearly_full(self.path.parent):
+                    raise full_error(self.path) from None
+                raise StoreError(f"{self.path}: cannot be opened ({exc}): check the disk and try again") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path}: is not a session store ({exc}): move it away or point EMGFEEDBACK_HOME elsewhere"
-            ) from None
+            if not is_corruption(exc):
+                raise self._not_a_store(str(exc)) from None
+            if self.write:
+                raise refuse_write(self.path, str(exc)) from None
+            self.damage = self.damage or str(exc)
+        if self.damage and not self.write:
+            # a truncated file: read the pages that are there instead of refusing the whole file
+            self.conn.execute("PRAGMA writable_schema=ON")
+            try:
+                version, tables = self._read_schema()
+            except sqlite3.DatabaseError as exc:
+                raise DamagedStoreError(
+                    f"{self.path} is damaged beyond reading ({exc}): no session can be read from it; restore it from a backup"
+                ) from None
         if version > schema_version():
             raise NewerSchemaError(
                 f"{self.path}: written by a newer emgfeedback (store schema {version}, this version reads up to "
                 f"{schema_version()}): upgrade emgfeedback; the store was not changed"
             )
+        if version == 0 and tables:
+            raise self._not_a_store("tables " + ", ".join(sorted(tables)[:3]))
+        if version == 0 and not self.write:
+            raise StoreError(f"no sessions recorded yet ({self.path} is empty): record one with emgfeedback record")
+        if version and not set(schema.TABLES) <= tables:
+            missing = ", ".join(sorted(set(schema.TABLES) - tables))
+            raise DamagedStoreError(f"{self.path} is damaged (table {missing} is missing): restore it from a backup")
         self.version = version
+
+    def _read_schema(self) -> tuple[int, set[str]]:
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {str(r[0]) for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return version, tables - {"sqlite_sequence"}
 
     def _configure(self) -> None:
         try:
@@ -313,12 +228,7 @@ class SessionStore:
         if self.version == schema_version():
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])  # another process may have migrated
-            for step in MIGRATIONS[version:]:
-                step(self.conn)
-            self.conn.execute(f"PRAGMA user_version={schema_version()}")
-            self.conn.execute("COMMIT")
+            schema.migrate(self.conn)
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
@@ -348,6 +258,8 @@ class SessionStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` .. ``COMMIT``; a disk-full failure becomes :class:`StoreFullError`."""
+        if not self.write:
+            raise StoreError(f"{self.path}: opened read-only: this command does not change sessions")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -363,6 +275,8 @@ class SessionStore:
                     self.conn.execute("ROLLBACK")
             if is_disk_full(exc):
                 raise full_error(self.path) from None
+            if is_corruption(exc):
+                raise refuse_write(self.path, str(exc)) from None
             raise StoreError(f"{self.path}: write failed ({exc}): check the disk and try again") from None
 
     def create_session(
@@ -377,26 +291,43 @@ class SessionStore:
         pid: int | None = None,
     ) -> int:
         """A new session marked ``recording`` by this process; returns its id."""
-        now = time.time()
         with self.transaction() as c:
-            self._mark_stale(c, now)
-            cur = c.execute(
-                "INSERT INTO sessions (created, status, fs, channels, muscles, profile, person, pid, host, heartbeat, meta)"
-                " VALUES (?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    created if created is not None else now,
-                    float(fs),
-                    len(muscles),
-                    dumps(list(muscles)),
-                    profile,
-                    person,
-                    os.getpid() if pid is None else pid,
-                    socket.gethostname(),
-                    now,
-                    dumps(meta or {}),
-                ),
+            return self.insert_session(
+                c, fs=fs, muscles=muscles, created=created, profile=profile, person=person, meta=meta, pid=pid
             )
-            return int(cur.lastrowid or 0)
+
+    def insert_session(
+        self,
+        c: sqlite3.Connection,
+        *,
+        fs: float,
+        muscles: Sequence[str],
+        created: float | None = None,
+        profile: str | None = None,
+        person: str | None = None,
+        meta: dict[str, Any] | None = None,
+        pid: int | None = None,
+    ) -> int:
+        """:meth:`create_session` inside the caller's transaction (so a session is stored with its first samples)."""
+        now = time.time()
+        self._mark_stale(c, now)
+        cur = c.execute(
+            "INSERT INTO sessions (created, status, fs, channels, muscles, profile, person, pid, host, heartbeat, meta)"
+            " VALUES (?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                created if created is not None else now,
+                float(fs),
+                len(muscles),
+                dumps(list(muscles)),
+                profile,
+                person,
+                os.getpid() if pid is None else pid,
+                socket.gethostname(),
+                now,
+                dumps(meta or {}),
+            ),
+        )
+        return int(cur.lastrowid or 0)
 
     def _mark_stale(self, c: sqlite3.Connection, now: float) -> None:
         """Persist ``interrupted`` for recordings whose writer is gone (done when a new one starts)."""
@@ -428,106 +359,16 @@ class SessionStore:
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    # --- reading -------------------------------------------------------------------------
-    _SESSION_COLUMNS = (
-        "id, created, status, fs, muscles, first_index, end_index, profile, person, pid, host, heartbeat, ended, meta"
-    )
 
-    def _info(self, row: tuple[Any, ...], now: float) -> SessionInfo:
-        sid, created, status, fs, muscles, first, end, profile, person, pid, host, beat, ended, meta = row
-        effective = status
-        if status == "recording" and not writer_alive(pid, host, beat, now):
-            effective = "interrupted"
-        return SessionInfo(
-            id=int(sid),
-            created=float(created),
-            status=effective,
-            fs=float(fs),
-            muscles=tuple(json.loads(muscles)),
-            first_index=first,
-            end_index=end,
-            profile=profile,
-            person=person,
-            pid=pid,
-            host=host,
-            heartbeat=beat,
-            ended=ended if ended is not None or effective != "interrupted" else beat,
-            meta=json.loads(meta or "{}"),
-            stored_status=status,
-        )
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has no room left for the store to grow (SQLite reports that as an I/O error)."""
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
 
-    def sessions(self) -> list[SessionInfo]:
-        """Every session, oldest first."""
-        now = time.time()
-        rows = self.conn.execute(f"SELECT {self._SESSION_COLUMNS} FROM sessions ORDER BY created, id").fetchall()
-        return [self._info(r, now) for r in rows]
 
-    def session(self, session_id: int) -> SessionInfo:
-        """One session, or :class:`UnknownSessionError`."""
-        row = self.conn.execute(f"SELECT {self._SESSION_COLUMNS} FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
-        if row is None:
-            raise UnknownSessionError(f"no session {session_id}: list them with emgfeedback sessions")
-        return self._info(row, time.time())
-
-    def hold_counts(self) -> dict[int, int]:
-        """Holds started per session id."""
-        rows = self.conn.execute("SELECT session_id, count(*) FROM events WHERE kind = 'hold_start' GROUP BY session_id")
-        return {int(s): int(n) for s, n in rows}
-
-    def events(self, session_id: int, kinds: Iterable[str] | None = None) -> list[EventRow]:
-        """A session's events in sample order (then insertion order)."""
-        sql = "SELECT kind, idx, wall, data FROM events WHERE session_id = ?"
-        args: list[Any] = [session_id]
-        if kinds is not None:
-            ks = list(kinds)
-            sql += f" AND kind IN ({','.join('?' * len(ks))})"
-            args += ks
-        sql += " ORDER BY idx IS NULL, idx, id"
-        return [EventRow(k, i, w, json.loads(d)) for k, i, w, d in self.conn.execute(sql, args)]
-
-    def iter_chunks(self, session_id: int, kind: str, start: int | None = None, stop: int | None = None) -> Iterator[ChunkRow]:
-        """Rows of one kind in index order, streamed from the database (bounded memory)."""
-        sql = "SELECT start, count, channels, dtype, data FROM chunks WHERE session_id = ? AND kind = ?"
-        args: list[Any] = [session_id, kind]
-        if start is not None:
-            sql += " AND start + count > ?"
-            args.append(start)
-        if stop is not None:
-            sql += " AND start < ?"
-            args.append(stop)
-        cur = self.conn.execute(sql + " ORDER BY start", args)
-        for s, n, ch, dtype, blob in cur:
-            yield ChunkRow(int(s), np.frombuffer(blob, dtype=np.dtype(dtype)).reshape(n, ch))
-
-    def iter_aligned(
-        self, session_id: int, kinds: Sequence[str], start: int | None = None, stop: int | None = None
-    ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-        """``(start, {kind: array})`` for rows written together (they share start and count)."""
-        iters = [self.iter_chunks(session_id, k, start, stop) for k in kinds]
-        for rows in zip(*iters, strict=False):
-            first = rows[0]
-            if any(r.start != first.start or r.data.shape[0] != first.data.shape[0] for r in rows):
-                raise StoreError(
-                    f"session {session_id}: stream rows are misaligned at sample {first.start}: the store is damaged"
-                )
-            yield first.start, {k: r.data for k, r in zip(kinds, rows, strict=True)}
-
-    def read(self, session_id: int, kind: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """Samples of one kind with absolute index in ``[start, stop)``: (indices, values); for short spans."""
-        idx_parts: list[np.ndarray] = []
-        val_parts: list[np.ndarray] = []
-        for row in self.iter_chunks(session_id, kind, start, stop):
-            a, b = max(start - row.start, 0), min(stop, row.stop) - row.start
-            if b > a:
-                idx_parts.append(np.arange(row.start + a, row.start + b))
-                val_parts.append(row.data[a:b])
-        if not idx_parts:
-            return np.empty(0, dtype=np.int64), np.empty((0, 0))
-        return np.concatenate(idx_parts), np.concatenate(val_parts)
-
-    def stored_samples(self, session_id: int, kind: str = "percent") -> int:
-        """Samples actually stored (gaps excluded)."""
-        row = self.conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM chunks WHERE session_id = ? AND kind = ?", (session_id, kind)
-        )
-        return int(row.fetchone()[0])
+def warn_if_damaged(store: SessionStore, out: TextIO | None = None) -> None:
+    """Print (stderr) the one-line warning of a damaged store opened for reading."""
+    if store.damage:
+        print(damaged_warning(store.path, store.damage), file=out or sys.stderr)

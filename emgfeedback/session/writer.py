@@ -162,9 +162,17 @@ class SessionWriter:
         self.chunk_samples = max(round(chunk_seconds * fs), 1)
         self.store_cues = store_cues
         self.gap_context = gap_context
-        self.session_id = store.create_session(
-            fs=fs, muscles=self.muscles, created=created, profile=profile, person=person, meta=meta
-        )
+        # the session row is written with its first samples, in one transaction: a recording that
+        # cannot start (a full disk, a damaged store) leaves no empty session behind
+        self.session_id: int | None = None
+        self._new_session: dict[str, Any] = {
+            "fs": fs,
+            "muscles": self.muscles,
+            "created": created,
+            "profile": profile,
+            "person": person,
+            "meta": meta,
+        }
         self.stats = WriterStats()
         self.first_index: int | None = None
         self.expected: int | None = None  # next index after the last buffered sample
@@ -257,7 +265,7 @@ class SessionWriter:
 
     def add_event(self, kind: str, index: int | None, data: dict[str, Any] | None = None, wall: float | None = None) -> None:
         """Queue an event for the next commit."""
-        self._events.append((self.session_id, kind, index, time.time() if wall is None else wall, dumps(data or {})))
+        self._events.append((kind, index, time.time() if wall is None else wall, dumps(data or {})))
         self.stats.events += 1
 
     # --- output -------------------------------------------------------------------------------
@@ -274,9 +282,7 @@ class SessionWriter:
             parts = self._buf[kind]
             arr = parts[0] if len(parts) == 1 else np.concatenate(parts)
             packed = np.ascontiguousarray(_PACK[kind](arr))
-            self._rows.append(
-                (self.session_id, kind, self._buf_start, self._buf_len, packed.shape[1], packed.dtype.str, packed.tobytes())
-            )
+            self._rows.append((kind, self._buf_start, self._buf_len, packed.shape[1], packed.dtype.str, packed.tobytes()))
             parts.clear()
         self._buf_start = None
         self._buf_len = 0
@@ -292,8 +298,15 @@ class SessionWriter:
         if not self._rows and not self._events and not force and now - self._last_commit < IDLE_HEARTBEAT_S:
             return False
         rows, events = self._rows, self._events
-        with self.store.transaction() as c:
-            self._write(c, rows, events)
+        if self.session_id is None and not rows and not events:
+            return False  # nothing arrived yet: no session to store
+        try:
+            with self.store.transaction() as c:
+                self._write(c, rows, events)
+        except BaseException:
+            if self.stats.commits == 0:
+                self.session_id = None  # its row was rolled back with the samples
+            raise
         self._rows, self._events = [], []
         self.stats.rows += len(rows)
         self.stats.commits += 1
@@ -302,13 +315,19 @@ class SessionWriter:
         return True
 
     def _write(self, c: sqlite3.Connection, rows: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> None:
-        """The inserts and the heartbeat of one commit (inside its transaction)."""
+        """The inserts and the heartbeat of one commit (inside its transaction); the first one creates the session."""
+        if self.session_id is None:
+            self.session_id = self.store.insert_session(c, **self._new_session)
+        sid = self.session_id
         if rows:
             c.executemany(
-                "INSERT INTO chunks (session_id, kind, start, count, channels, dtype, data) VALUES (?,?,?,?,?,?,?)", rows
+                "INSERT INTO chunks (session_id, kind, start, count, channels, dtype, data) VALUES (?,?,?,?,?,?,?)",
+                [(sid, *r) for r in rows],
             )
         if events:
-            c.executemany("INSERT INTO events (session_id, kind, idx, wall, data) VALUES (?,?,?,?,?)", events)
+            c.executemany(
+                "INSERT INTO events (session_id, kind, idx, wall, data) VALUES (?,?,?,?,?)", [(sid, *e) for e in events]
+            )
         c.execute(
             "UPDATE sessions SET heartbeat = ?, first_index = ?, end_index = ? WHERE id = ?",
             (time.time(), self.first_index, self.expected, self.session_id),
@@ -320,6 +339,8 @@ class SessionWriter:
             for ep in self._episodes.close_all(self.expected):
                 self.add_event("overclench", ep["start_index"], ep)
         self.commit()
+        if self.session_id is None:
+            return  # nothing was ever stored
         if self._open_hold is not None and self.expected is not None:
             summary = recompute_hold(
                 self.store,

@@ -70,6 +70,7 @@ def run_dashboard(
     from PySide6.QtWidgets import QApplication
 
     from emgfeedback.ui.main_window import Dashboard, DashboardConfig
+    from emgfeedback.ui.private_image import save_private_image
 
     assert isinstance(config, DashboardConfig)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -91,7 +92,7 @@ def run_dashboard(
                 target = Path(screenshot)
                 if target.parent and not target.parent.exists():
                     failure.append(f"{target.parent}: no such directory for --screenshot: create it first")
-                elif not window.grab().save(str(target)):
+                elif not save_private_image(window.grab(), target):
                     failure.append(f"{target}: could not write the screenshot: check the path and permissions")
             window.close()
 

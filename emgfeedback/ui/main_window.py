@@ -6,6 +6,7 @@ acquisition thread never waits on the UI. Every action has a keyboard shortcut.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -30,12 +31,14 @@ from emgfeedback.errors import UserError
 from emgfeedback.feedback import HoldSummary, State
 from emgfeedback.muscles import has_synergy, short_name
 from emgfeedback.paths import data_dir
+from emgfeedback.private_files import create_private, make_private
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.commands import PauseProgram, SetAutoStart, StartProgram, StopProgram
 from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
 from emgfeedback.ui.audio import CuePlayer
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer
+from emgfeedback.ui.private_image import save_private_image
 from emgfeedback.ui.program_panel import ProgramPanel, apply_bands, fatigue_text, pick_program
 from emgfeedback.ui.sound_check import SoundCheck
 from emgfeedback.ui.speech import Speaker
@@ -80,8 +83,13 @@ class DashboardConfig:
 
 
 def settings_store() -> QSettings:
-    """UI settings in an INI file in the user's (owner-only) data directory."""
-    return QSettings(str(data_dir() / "ui.ini"), QSettings.Format.IniFormat)
+    """UI settings in an INI file in the user's (owner-only) data directory; the file is made 0600 first,
+    and Qt keeps the mode of the file it replaces."""
+    path = data_dir() / "ui.ini"
+    with contextlib.suppress(OSError):  # a read-only data folder: settings are not kept
+        create_private(path)
+        make_private(path)
+    return QSettings(str(path), QSettings.Format.IniFormat)
 
 
 class Dashboard(QMainWindow):
@@ -432,8 +440,8 @@ class Dashboard(QMainWindow):
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """Save the window as PNG (default: the data directory) and return the path."""
         target = Path(path) if path else data_dir() / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        self.grab().save(str(target))
-        self.statusBar().showMessage(f"saved {target}", 4000)
+        saved = save_private_image(self.grab(), target)
+        self.statusBar().showMessage(f"saved {target}" if saved else f"could not save {target}: is the folder writable?", 4000)
         return target
 
     def calibrate(self) -> None:
