@@ -47,4 +47,8 @@ def sessions_path() -> Path:
 
 def programs_dir() -> Path:
     """The user's training programs (TOML files); a file here replaces a shipped one of the same name."""
-    return private_dir(data_dir() / "programs")
+    path = data_dir() / "programs"
+    try:
+        return private_dir(path)
+    except OSError:  # a read-only data folder: nothing of the user's to read there yet
+        return path

@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "config": 1,
     "paths": 1,
+    "private_files": 1,
     "muscles": 1,
     "palette": 1,
     "progress": 1,

@@ -13,7 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from emgfeedback.calibration import demo_profile
-from emgfeedback.doctor import Status, System, check_data_dir
+from emgfeedback.doctor import Status, System
+from emgfeedback.doctor.checks import check_data_dir
 from emgfeedback.feedback import Band
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
@@ -85,9 +86,16 @@ def test_demo_run_with_screenshot_and_recording(emg_home: Path, open_umask: None
     assert_private(emg_home)
 
 
-def test_sound_cache_lives_under_the_data_folder(emg_home: Path, open_umask: None) -> None:
-    from emgfeedback.ui.sounds import sound_files
+def test_no_sound_cache_is_written_anywhere(
+    emg_home: Path, open_umask: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:
+    """The cues are synthesized in memory: nothing lands in the user's cache folder or beside the data."""
+    from emgfeedback.ui.audio import CuePlayer
+    from emgfeedback.ui.sounds import cue_sounds
 
-    files = sound_files()
-    assert all(p.is_relative_to(emg_home / "cache") and p.stat().st_size > 1000 for p in files.values())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    player = CuePlayer(output="null")
+    assert all(s.size > 1000 for s in cue_sounds().values())
+    player.close()
+    assert not (tmp_path / "cache").exists()
     assert_private(emg_home)

@@ -131,7 +131,8 @@ def check_salvage(monkeypatch, capsys, pristine: Pristine, home: Path, tmp_path:
     assert sha(home / STORE) == before  # never changes the damaged file
     code, listing, _ = cli(monkeypatch, capsys, out, "sessions", "--json")
     assert code == 0 and [row["id"] for row in json.loads(listing)] == intact
-    from emgfeedback.doctor import Status, check_store, run_doctor
+    from emgfeedback.doctor import Status, run_doctor
+    from emgfeedback.doctor.store_check import check_store
 
     (check,) = run_doctor(checks=[check_store]).checks  # the new store passes the full check
     assert check.status is Status.OK and f"{len(intact)} session(s), integrity check passed" in check.detail
@@ -144,7 +145,8 @@ def check_salvage(monkeypatch, capsys, pristine: Pristine, home: Path, tmp_path:
 
 def doctor_names(monkeypatch, home: Path, damaged: list[int]) -> None:
     """doctor's full check: the store fails, naming the damaged sessions and the fix."""
-    from emgfeedback.doctor import Status, check_store, run_doctor
+    from emgfeedback.doctor import Status, run_doctor
+    from emgfeedback.doctor.store_check import check_store
 
     monkeypatch.setenv("EMGFEEDBACK_HOME", str(home))
     (check,) = run_doctor(checks=[check_store]).checks
