@@ -37,6 +37,7 @@ class SourceStats:
     rejected: int = 0
     reconnects: int = 0
     overruns: int = 0  # frames the device itself flagged as late (its ADC chain overran the sample period)
+    counter_ok: bool = True  # False while the device's frame counter repeats or stands still (loss not countable)
     gaps: list[tuple[int, int]] = field(default_factory=list)  # (start index, length in samples)
 
 
