@@ -152,7 +152,7 @@ def _text_streams(draw: st.DrawFn) -> tuple[int, bytes, list[list[float]], list[
             positions.append(i)
     data = b"".join(line + draw(_eol) for line in lines)
     cuts = draw(st.lists(st.integers(0, len(data)), max_size=25))
-    return k, data, expected, positions + [len(lines)], cuts
+    return k, data, expected, [*positions, len(lines)], cuts
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -115,6 +115,7 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
         "rejected": st.rejected,
         "reconnects": st.reconnects,
         "gaps": len(st.gaps),
+        "counter_ok": st.counter_ok,
         "overflow": getattr(source, "overflow", 0),
         "garbage_bytes": decoder.stats.garbage_bytes if decoder is not None else 0,
         "device_overruns": st.overruns,
@@ -127,7 +128,9 @@ def _lines(source: Source, tally: _Tally, elapsed: float) -> list[str]:
     connected = getattr(source, "connected", True)
     head = (
         f"{info.description}  {info.fs:g} Hz x {info.channels} ch  {elapsed:5.1f} s  frames {st.frames}  lost {st.lost}"
-        f"  rejected {st.rejected}  reconnects {st.reconnects}" + ("" if connected else "  (reconnecting...)")
+        f"  rejected {st.rejected}  reconnects {st.reconnects}"
+        + ("" if st.counter_ok else "  counter unreliable (repeats: lost not counted)")
+        + ("" if connected else "  (reconnecting...)")
     )
     report: QualityReport | None = tally.quality.report()
     rate = tally.rate()

@@ -70,6 +70,7 @@ class Acquisition:
         self._thread: threading.Thread | None = None
         self._expected = 0
         self.samples = 0
+        self.held = 0  # implausible input values replaced by the channel's last plausible one
 
     # --- control -------------------------------------------------------------------------
     def add_listener(self, callback: Callable[[Block], None]) -> None:
@@ -256,6 +257,10 @@ class Acquisition:
             if gap >= self.pipeline.spec.window_samples:
                 self.pipeline.reset()
         out = self.pipeline.process(raw)
+        raw = out.raw  # implausible values held, so the store and the screen never get inf either
+        if out.held:
+            self.held += out.held
+            self._event("held", f"{out.held} implausible values held at the channel's last value", out.held)
         update = None
         if self.engine is not None:
             update = self.engine.process(start, out.percent)

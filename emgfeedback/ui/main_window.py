@@ -298,8 +298,9 @@ class Dashboard(QMainWindow):
             return
         dot = " \u00b7 "
         overruns = f"{dot}device overruns {stats.overruns}" if stats.overruns else ""
+        counter = "" if stats.counter_ok else f"{dot}counter unreliable: lost not counted"
         self.status_rate.setText(
-            f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}{overruns}"
+            f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}{overruns}{counter}"
         )
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
