@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from emgfeedback.commands._common import (
     add_filter_args,
@@ -19,6 +20,7 @@ from emgfeedback.config import parse_band
 from emgfeedback.io.spec import open_source
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import LiveOptions, ProfileLike, build_acquisition
+from emgfeedback.session.recorder import SessionRecorder
 
 
 def add_dashboard_args(p: argparse.ArgumentParser) -> None:
@@ -91,10 +93,6 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
         band=band, muscle_bands={}, source_text=spec, profile_name=profile.name if profile else None, theme=args.theme
     )
     recorder = _recorder_factory(profile)
-    if args.record and recorder is None:
-        from emgfeedback.errors import CommandError
-
-        raise CommandError("recording is not available in this installation: reinstall emgfeedback")
     return run_dashboard(
         make,
         profile,
@@ -107,11 +105,9 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     )
 
 
-def _recorder_factory(profile: ProfileLike | None) -> object | None:
-    try:
-        from emgfeedback.session.recorder import dashboard_recorder_factory
-    except ImportError:
-        return None
+def _recorder_factory(profile: ProfileLike | None) -> Callable[[Acquisition], SessionRecorder]:
+    from emgfeedback.session.recorder import dashboard_recorder_factory
+
     return dashboard_recorder_factory(profile)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import TextIO
 
 import numpy as np
@@ -17,8 +16,10 @@ import numpy as np
 from emgfeedback.commands._common import SECONDS, add_source_args, mains_flag, source_options
 from emgfeedback.config import Mains, StreamInfo
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
+from emgfeedback.errors import SourceError
 from emgfeedback.io.sources import Source
 from emgfeedback.io.spec import open_source
+from emgfeedback.runtime.signals import on_stop_signal
 
 #: Screen refreshes a second on a terminal; plain lines are printed once a second otherwise.
 REFRESH_HZ = 4.0
@@ -176,15 +177,22 @@ class _Screen:
 def run(args: argparse.Namespace) -> int:
     source = open_source(args.source, source_options(args))
     done = threading.Event()
+    why = {"text": "end of source"}
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def stop(name: str) -> None:
+        why["text"] = f"stopped by {name}"
         done.set()
         source.interrupt()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     screen = _Screen(sys.stderr if args.json else sys.stdout)
-    try:
-        source.open()
+    with on_stop_signal(stop), contextlib.closing(source):
+        try:
+            source.open()
+        except SourceError:
+            if done.is_set():  # Ctrl-C while the port was still being opened: nothing to report
+                print(f"monitor {why['text']} before {args.source} delivered data", file=screen.stream)
+                return 0
+            raise
         info = source.info
         hz = args.mains.hz
         mains = hz if hz is not None and hz + 10 < info.fs / 2 else None
@@ -194,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
         while not done.is_set():
             now = time.monotonic()
             if deadline is not None and now >= deadline:
+                why["text"] = f"{args.seconds:g} s"
                 break
             timeout = 0.1 if deadline is None else max(min(0.1, deadline - now), 0.0)
             try:
@@ -207,10 +216,13 @@ def run(args: argparse.Namespace) -> int:
                 screen.show(_lines(source, tally, now - t0), now)
         elapsed = time.monotonic() - t0
         screen.show(_lines(source, tally, elapsed), time.monotonic())
+        st = source.stats
+        print(
+            f"monitored {info.description} for {elapsed:.1f} s: {st.frames} frames, {st.lost} lost, "
+            f"{st.rejected} rejected, {st.reconnects} reconnects ({why['text']})",
+            file=screen.stream,
+            flush=True,
+        )
         if args.json:
             print(json.dumps(_summary(source, tally, elapsed)), flush=True)
-    finally:
-        source.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0

@@ -109,6 +109,7 @@ class Dashboard(QMainWindow):
         self._last_status = 0.0
         self._hints: dict[int, str] = {}
         self._built = False
+        self.screenshots: list[Path] = []  # saved with Ctrl+S
         self.setWindowTitle("emgfeedback - backbend biofeedback")
         self.resize(1400, 900)
         self._build_frame()
@@ -382,7 +383,8 @@ class Dashboard(QMainWindow):
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """Save the window as PNG (default: the data directory) and return the path."""
         target = Path(path) if path else data_dir() / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        self.grab().save(str(target))
+        if self.grab().save(str(target)):
+            self.screenshots.append(target)  # the app names them on exit
         self.statusBar().showMessage(f"saved {target}", 4000)
         return target
 
