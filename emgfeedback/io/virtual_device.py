@@ -15,7 +15,6 @@ import os
 import select
 import threading
 import time
-import tty
 from pathlib import Path
 from types import TracebackType
 
@@ -118,6 +117,10 @@ class VirtualDevice:
 
     def plug(self) -> str:
         """A new pty appears (at the same symlink, if any); returns the path to open."""
+        if os.name != "posix":
+            raise SettingsError("the virtual board needs a pseudo-terminal (Linux or macOS): use --source simulated here")
+        import tty  # POSIX only: imported here so the package loads on Windows
+
         master, slave = os.openpty()
         tty.setraw(slave)  # no echo, no newline translation, whatever the host does
         name = os.ttyname(slave)
