@@ -121,12 +121,12 @@ class TextDecoder(Decoder):
             bad_lines = set(np.unique(line_of[~_ALLOWED[codes]]).tolist())
         rows: list[list[bytes]] = []
         numbers: list[int] = []
+        number = self._line - 1  # every non-blank line takes the next number, good or not
         for i, line in enumerate(block.split(b"\n")):
             tokens = line.split()
             if not tokens:
                 continue  # blank line (the LF of a CRLF): not data, not an error
-            number = self._line
-            self._line += 1
+            number += 1
             if i in bad_lines or len(line) > MAX_LINE_BYTES or len(tokens) > MAX_CHANNELS:
                 self._reject(line)
                 continue
@@ -141,6 +141,7 @@ class TextDecoder(Decoder):
                 numbers.append(number)
             else:
                 self._reject(line)
+        self._line = number + 1
         return self._to_frames(rows, numbers)
 
     def _lock_on(self, number: int, tokens: list[bytes]) -> None:
@@ -162,12 +163,13 @@ class TextDecoder(Decoder):
             values = np.array(flat).astype(np.float64).reshape(len(rows), ch)
         except ValueError:  # a malformed number such as "1-2" or "." somewhere: sort it out line by line
             values = self._parse_rows(rows, ch)
-        with np.errstate(invalid="ignore"):
-            ok = ((values >= self._low) & (values <= self._high)).all(axis=1)  # NaN and inf fail too
-        for row in (r for r, good in zip(rows, ok, strict=True) if not good):
-            self._reject(b" ".join(row))
-        values = values[ok]
-        index = np.asarray(numbers, dtype=np.int64)[ok]
+        index = np.asarray(numbers, dtype=np.int64)
+        if not (values.min() >= self._low and values.max() <= self._high):  # NaN fails too; usually all is fine
+            with np.errstate(invalid="ignore"):
+                ok = ((values >= self._low) & (values <= self._high)).all(axis=1)
+            for row in (r for r, good in zip(rows, ok, strict=True) if not good):
+                self._reject(b" ".join(row))
+            values, index = values[ok], index[ok]
         n = values.shape[0]
         if n:
             prev = self._last_index if self._last_index is not None else int(index[0]) - 1
