@@ -84,10 +84,6 @@ class _Tally:
         return (self.last_stop - self.first_index) / (self.last_arrival - self.first_arrival)
 
 
-def _protocol(source: Source) -> str:
-    return getattr(source, "detected", None) or type(source).__name__.removesuffix("Source").lower()
-
-
 def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]:
     info, st = tally.info, source.stats
     report = tally.quality.report()
@@ -102,10 +98,10 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
             entry.update(rms=round(q.rms, 3), quality=q.label, clip_fraction=q.clip_fraction, hum_ratio=round(q.hum_ratio, 2))
         channels.append(entry)
     measured = tally.measured_fs()
-    decoder = getattr(source, "decoder", None)
+    decoder = source.decoder
     return {
         "source": info.description,
-        "protocol": _protocol(source),
+        "protocol": source.format_name,
         "firmware": info.firmware,
         "fs": info.fs,
         "measured_fs": round(measured, 2) if measured else None,
@@ -117,7 +113,7 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
         "reconnects": st.reconnects,
         "gaps": len(st.gaps),
         "counter_ok": st.counter_ok,
-        "overflow": getattr(source, "overflow", 0),
+        "overflow": source.overflow,
         "garbage_bytes": decoder.stats.garbage_bytes if decoder is not None else 0,
         "device_overruns": st.overruns,
         "per_channel": channels,
@@ -126,7 +122,7 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
 
 def _lines(source: Source, tally: _Tally, elapsed: float) -> list[str]:
     info, st = tally.info, source.stats
-    connected = getattr(source, "connected", True)
+    connected = source.connected
     head = (
         f"{info.description}  {info.fs:g} Hz x {info.channels} ch  {elapsed:5.1f} s  frames {st.frames}  lost {st.lost}"
         f"  rejected {st.rejected}  reconnects {st.reconnects}"

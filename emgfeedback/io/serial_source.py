@@ -86,7 +86,6 @@ class SerialSource(Source):
         self.port: serial.SerialBase | None = None
         self.detected: str | None = None  # the format in use once open
         self.device_info: DeviceInfo | None = None
-        self.overflow = 0  # samples dropped because the consumer stopped reading
         self.last_error: str | None = None  # why the port was last lost
         self._decoder: Decoder | None = None
         self._mapper: IndexMapper | None = None
@@ -198,6 +197,10 @@ class SerialSource(Source):
     def decoder(self) -> Decoder | None:
         """The decoder in use (its stats hold garbage bytes and device overruns)."""
         return self._decoder
+
+    @property
+    def format_name(self) -> str:
+        return self.detected or "serial"
 
     @property
     def reader_cpu_seconds(self) -> float:
