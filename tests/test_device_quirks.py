@@ -243,3 +243,21 @@ def test_acquisition_stores_no_inf_and_recovers_within_one_window() -> None:
     assert raw.shape == (4000, 2) and np.isfinite(raw).all() and np.isfinite(env).all()
     w = spec.window_samples
     assert env[2000 + w :, 0].max() < 10 * env[500:1000, 0].max()  # back to the signal's own level
+
+
+def test_the_dashboard_status_bar_says_the_counter_is_unreliable(board: Board, qtbot) -> None:
+    from emgfeedback.config import Band
+    from emgfeedback.runtime.live import build_acquisition
+    from emgfeedback.ui.main_window import Dashboard, DashboardConfig
+
+    x = np.random.default_rng(6).integers(400, 600, (3000, CHANNELS))
+    board.play(encode_packets(0, x, counters=np.zeros(3000, dtype=np.int64)))
+    board.start(pace=4 * PACKET, period=0.016)  # 250 packets a second, for 12 s
+    acq = build_acquisition(SerialSource(board.path, protocol="p2", fs=250))
+    window = Dashboard(acq, DashboardConfig(Band(), {}, board.path, theme="dark"))
+    qtbot.addWidget(window)
+    window.show()  # starts the acquisition
+    qtbot.waitUntil(lambda: "counter unreliable" in window.status_rate.text(), timeout=20000)
+    assert "lost" not in window.status_rate.text() and "cannot be counted" in window.status_rate.toolTip()
+    window.close()
+    assert not acq.running

@@ -299,9 +299,13 @@ class Dashboard(QMainWindow):
             return
         dot = " \u00b7 "
         overruns = f"{dot}device overruns {stats.overruns}" if stats.overruns else ""
-        counter = "" if stats.counter_ok else f"{dot}counter unreliable: lost not counted"
-        self.status_rate.setText(
-            f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}{overruns}{counter}"
+        lost = f"lost {stats.lost}" if stats.counter_ok else "counter unreliable"
+        self.status_rate.setText(f"{info.fs:g} Hz \u00d7{info.channels}{dot}{lost}{dot}reconnects {stats.reconnects}{overruns}")
+        self.status_rate.setToolTip(
+            ""
+            if stats.counter_ok
+            else f"the device's packet counter repeats or stands still: every packet is kept, "
+            f"but lost packets cannot be counted from it (lost so far: {stats.lost})"
         )
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
