@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emgfeedback.io.p2_protocol import CHANNELS, PACKET, P2Decoder, encode_packets
+from emgfeedback.io.p2_protocol import CHANNELS, PACKET, TRUST_STEPS, P2Decoder, encode_packets
 from emgfeedback.io.protocol import Frames
 
 
@@ -317,3 +317,56 @@ def test_corrupted_counter_found_across_feed_calls() -> None:
         out = _feed(dec, data, [cut])
         assert out.samples[:, 0].tolist() == list(range(11)) and dec.stats.lost == 0, cut
         np.testing.assert_array_equal(out.index, out.samples[:, 0])
+
+
+@st.composite
+def _stuck_and_counting(draw: st.DrawFn) -> tuple[np.ndarray, bytes, list[int], list[int]]:
+    """Stretches whose counter stands still, and counting stretches with drops once the counter is trusted.
+
+    Returns (values, bytes, numbers of the packets sent, chunk cuts).
+    """
+    counters: list[int] = []
+    sent: list[int] = []
+    faulted = counting = False
+    for _ in range(draw(st.integers(1, 5))):
+        if draw(st.booleans()):  # a counter that stands still
+            value = draw(st.integers(0, 255))
+            run = draw(st.integers(2, 60))
+            sent += list(range(len(counters), len(counters) + run))
+            counters += [value] * run
+            faulted, counting = True, False
+            continue
+        # a counter that counts (on from where it was: a jump between two counting stretches is a loss)
+        c = (counters[-1] + 1) % 256 if counting else draw(st.integers(0, 255))
+        counting = True
+        run = draw(st.integers(12, 80))
+        trusted_from = 1 + (TRUST_STEPS if faulted else 1)  # packets of the stretch before a drop can count
+        drop_at = draw(st.integers(trusted_from, run - 3))
+        drop = draw(st.integers(0, 40)) if draw(st.booleans()) else 0
+        for k in range(run + drop):
+            if not drop_at <= k < drop_at + drop:
+                sent.append(len(counters))
+            counters.append((c + k) % 256)
+    n = len(counters)
+    x = np.random.default_rng(draw(st.integers(0, 2**16))).integers(0, 1024, (n, CHANNELS))
+    x[:, 0] = np.arange(n) % 1024
+    raw = encode_packets(0, x, counters=np.asarray(counters))
+    data = b"".join(raw[i * PACKET : (i + 1) * PACKET] for i in sent)
+    return x, data, sent, draw(st.lists(st.integers(0, len(data)), max_size=20))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_stuck_and_counting())
+def test_stuck_counters_keep_every_packet_and_trusted_ones_count_every_drop(
+    case: tuple[np.ndarray, bytes, list[int], list[int]],
+) -> None:
+    x, data, sent, cuts = case
+    dec = P2Decoder()
+    out = _feed(dec, data, cuts)
+    rest = dec.flush()
+    index = np.concatenate([out.index, rest.index])
+    samples = np.concatenate([out.samples, rest.samples])
+    assert len(index) == len(sent)  # every whole packet is a sample
+    np.testing.assert_array_equal(samples, x[sent])
+    np.testing.assert_array_equal(index, np.asarray(sent) - sent[0])  # each at its true position
+    assert dec.stats.lost == sent[-1] - sent[0] + 1 - len(sent)
