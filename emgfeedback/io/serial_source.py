@@ -132,6 +132,7 @@ class SerialSource(Source):
         if self._mapper is None:
             self._mapper = IndexMapper(self.stats, self._info.fs, COUNTER_MODULO.get(winner.name))
         else:  # indices go on, across a gap measured in wall time
+            self._mapper.fs, self._mapper.modulo = self._info.fs, COUNTER_MODULO.get(winner.name)
             self._mapper.reopened()
         self._connected.set()
         for arrival, frames in winner.frames:
