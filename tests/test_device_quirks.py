@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -174,7 +175,13 @@ def test_text_stream_with_rejected_lines_and_huge_values_records_true_positions(
     board.play(b"".join(lines))
     board.start(pace=64, period=0.004)
     seconds = (n - 300) / fs  # stop before the end: the host may miss the first lines (pyserial flushes on open)
-    code = main(["record", "--source", board.path, "--protocol", "text", "--fs", str(fs), "--seconds", str(seconds)])
+    # a bound: if the stream stalled, SIGTERM ends the recording (cleanly) and the checks below fail
+    watchdog = threading.Timer(60.0, os.kill, (os.getpid(), signal.SIGTERM))
+    watchdog.start()
+    try:
+        code = main(["record", "--source", board.path, "--protocol", "text", "--fs", str(fs), "--seconds", str(seconds)])
+    finally:
+        watchdog.cancel()
     assert code == 0
     with SessionStore() as store:
         (info,) = store.sessions()
