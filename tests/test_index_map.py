@@ -79,6 +79,17 @@ def test_a_restarted_counter_or_a_fresh_decoder_gap_comes_from_wall_time() -> No
         assert stats.gaps == [(50, 200)]
 
 
+def test_an_untrusted_counter_leaves_the_gap_to_wall_time() -> None:
+    stats = SourceStats()
+    m = IndexMapper(stats, fs=256.0, modulo=256)
+    m.place(_frames(np.arange(10)), arrival=0.0)
+    m.connection_lost()
+    m.resumed(counter_continues=True)
+    # away 1 s (256 samples) plus 30: a counter stuck at one value would say "one period" or nothing
+    chunks = m.place(_frames([10, 11]), arrival=(256 + 30 + 2) / 256.0, counter_ok=False)
+    assert chunks[0].start == 10 + 256 + 30
+
+
 def test_reopened_after_close_goes_on_after_the_time_away() -> None:
     stats = SourceStats()
     m = IndexMapper(stats, fs=10.0, modulo=None)

@@ -53,8 +53,12 @@ class IndexMapper:
         if self._started:
             self._resync, self._started, self._counter_continues = self.last_arrival, False, False
 
-    def place(self, frames: Frames, arrival: float, restarts: int = 0) -> list[Chunk]:
-        """The chunks of ``frames`` at absolute indices; jumps become gaps; overlaps are dropped."""
+    def place(self, frames: Frames, arrival: float, restarts: int = 0, counter_ok: bool = True) -> list[Chunk]:
+        """The chunks of ``frames`` at absolute indices; jumps become gaps; overlaps are dropped.
+
+        ``restarts`` and ``counter_ok`` are the decoder's: a restarted or untrusted counter says nothing
+        of the time away, which is then measured in wall time.
+        """
         n = len(frames)
         if n == 0:
             return []
@@ -62,7 +66,7 @@ class IndexMapper:
             self._base = self.next - int(frames.index[0])
             self._started = True
         if self._resync is not None:
-            self._base += self._reconnect_shift(int(frames.index[0]) + self._base, n, arrival, restarts)
+            self._base += self._reconnect_shift(int(frames.index[0]) + self._base, n, arrival, restarts, counter_ok)
             self._resync = None
         idx = frames.index + self._base
         jumps = (idx[1:] != idx[:-1] + 1).nonzero()[0] + 1
@@ -81,13 +85,13 @@ class IndexMapper:
         self.last_arrival = arrival
         return chunks
 
-    def _reconnect_shift(self, natural: int, n: int, arrival: float, restarts: int) -> int:
+    def _reconnect_shift(self, natural: int, n: int, arrival: float, restarts: int, counter_ok: bool) -> int:
         """How far to move indices after a reconnect so the gap matches the time the port was away."""
         assert self._resync is not None
         wall = max(round((arrival - self._resync) * self.fs) - n, 0)
         counted = natural - self.next
         restarted = restarts != self._restarts_before  # a restarted counter says nothing of the gap
-        if self.modulo is not None and self._counter_continues and not restarted:
+        if self.modulo is not None and self._counter_continues and counter_ok and not restarted:
             candidate = counted + self.modulo * round((wall - counted) / self.modulo)
             tolerance = min(self.modulo // 4, max(0.25 * self.fs, 10.0))
             if candidate >= 0 and abs(candidate - wall) <= tolerance:

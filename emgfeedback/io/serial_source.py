@@ -340,7 +340,7 @@ class SerialSource(Source):
                 f"{self.url}: the device now sends {frames.samples.shape[1]} channels instead of {info.channels}: "
                 "restart the command"
             )
-        self._push(mapper.place(frames, arrival, dec.restarts))
+        self._push(mapper.place(frames, arrival, dec.restarts, dec.stats.counter_ok))
 
     def _push(self, chunks: list[Chunk]) -> None:
         if not chunks:
