@@ -8,6 +8,7 @@ whole thread contract.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -25,6 +26,8 @@ from emgfeedback.runtime.commands import Command, SetAutoStart, StartHold, StopH
 from emgfeedback.runtime.ringbuffer import RingBuffer
 
 FIELDS = ("raw", "filtered", "envelope", "percent", "state")
+#: Events kept for ``drain_events`` (the oldest go first when nobody drains them).
+MAX_EVENTS = 10_000
 
 
 PipelineFactory = Callable[[StreamInfo], Pipeline]
@@ -63,7 +66,7 @@ class Acquisition:
         self._listeners_lock = threading.Lock()
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._snapshot = LiveSnapshot()
-        self._events: list[Event] = []
+        self._events: collections.deque[Event] = collections.deque(maxlen=MAX_EVENTS)  # nobody may drain them
         self._events_lock = threading.Lock()
         self._quality_lock = threading.Lock()
         self._stop = threading.Event()
@@ -109,7 +112,8 @@ class Acquisition:
 
     def drain_events(self) -> list[Event]:
         with self._events_lock:
-            out, self._events = self._events, []
+            out = list(self._events)
+            self._events.clear()
         return out
 
     def drain_cues(self) -> list[CueEvent]:
