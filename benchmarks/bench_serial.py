@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import Figure, median_time
+from emgfeedback.io.protocol import Decoder
 
 FRAMES = 100_000
 
@@ -32,14 +33,14 @@ def _chunks(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-def _throughput(make: Callable[[], object], chunks: list[bytes], frames: int) -> float:
+def _throughput(make: Callable[[], Decoder], chunks: list[bytes], frames: int) -> float:
     """Frames per second decoding ``chunks`` with a fresh decoder, median of 5 runs."""
 
     def once() -> None:
         decoder = make()
         total = 0
         for c in chunks:
-            total += len(decoder.feed(c))  # type: ignore[attr-defined]
+            total += len(decoder.feed(c))
         assert total >= frames - 2, total
 
     return frames / median_time(once, repeats=5, warmup=1)

@@ -56,8 +56,24 @@ def test_locks_on_first_good_lines_and_rejects_misfits() -> None:
     out = dec.feed(data)
     assert dec.channels == 2
     assert out.samples.tolist() == [[1, 2], [3, 4], [5, 6], [10, 11]]
-    assert dec.stats.rejected == 7 and dec.stats.lost == 0
-    np.testing.assert_array_equal(out.index, np.arange(4))
+    # every line is a sample period: the 5 rejected lines between 5,6 and 10,11 stay a gap
+    assert dec.stats.rejected == 7 and dec.stats.lost == 5
+    np.testing.assert_array_equal(out.index, [2, 3, 4, 10])
+
+
+@pytest.mark.parametrize("value", [b"1e308", b"99999999", b"-1e7", b"inf", b"-nan", b"1e999"])
+def test_implausible_values_are_rejected_and_leave_a_gap(value: bytes) -> None:
+    dec = TextDecoder()
+    out = dec.feed(b"500,1\n501,2\n502,3\n" + value + b",4\n504,5\n")
+    assert out.samples.tolist() == [[500, 1], [501, 2], [502, 3], [504, 5]]
+    assert out.index.tolist() == [0, 1, 2, 4] and dec.stats.rejected == 1 and dec.stats.lost == 1
+
+
+def test_a_declared_range_bounds_the_values() -> None:
+    dec = TextDecoder(value_range=(0, 1023))
+    out = dec.feed(b"5\n6\n7\n1024\n-1\n8\n")
+    assert out.samples[:, 0].tolist() == [5, 6, 7, 8] and out.index.tolist() == [0, 1, 2, 5]
+    assert dec.stats.rejected == 2
 
 
 def test_overlong_line_across_chunks_is_rejected_once() -> None:
@@ -66,14 +82,14 @@ def test_overlong_line_across_chunks_is_rejected_once() -> None:
     for _ in range(10):
         assert len(dec.feed(b"7" * 100)) == 0
     out = dec.feed(b"77\n4\n")
-    assert out.samples[:, 0].tolist() == [4.0]
+    assert out.samples[:, 0].tolist() == [4.0] and out.index.tolist() == [4]  # the long line took index 3
     assert dec.stats.rejected == 1
 
 
 def test_fixed_channel_count() -> None:
     dec = TextDecoder(channels=2)
     out = dec.feed(b"1\n1,2\n")
-    assert out.samples.tolist() == [[1, 2]] and dec.stats.rejected == 1
+    assert out.samples.tolist() == [[1, 2]] and out.index.tolist() == [1] and dec.stats.rejected == 1
     with pytest.raises(ValueError, match="1 to 8"):
         TextDecoder(channels=9)
 
@@ -100,7 +116,11 @@ def _good_line(draw: st.DrawFn, k: int) -> tuple[bytes, list[float]]:
 
 @st.composite
 def _bad_line(draw: st.DrawFn, k: int) -> bytes:
-    kind = draw(st.sampled_from(["count", "word", "malformed", "overlong"]))
+    kind = draw(st.sampled_from(["count", "word", "malformed", "overlong", "huge"]))
+    if kind == "huge":
+        nums = draw(st.lists(_number, min_size=k, max_size=k))
+        nums[draw(st.integers(0, k - 1))] = draw(st.sampled_from([b"1e308", b"99999999", b"-2e6", b"1e400", b"-inf"]))
+        return b",".join(nums)
     if kind == "count":
         n = draw(st.integers(1, 8).filter(lambda n: n != k))
         return b",".join(draw(st.lists(_number, min_size=n, max_size=n)))
@@ -116,34 +136,39 @@ def _bad_line(draw: st.DrawFn, k: int) -> bytes:
 
 
 @st.composite
-def _text_streams(draw: st.DrawFn) -> tuple[int, bytes, list[list[float]], int, list[int]]:
+def _text_streams(draw: st.DrawFn) -> tuple[int, bytes, list[list[float]], list[int], list[int]]:
+    """(channels, bytes, the good lines' values, the good lines' positions, chunk cuts)."""
     k = draw(st.integers(1, 8))
     lines: list[bytes] = []
     expected: list[list[float]] = []
-    bad = 0
+    positions: list[int] = []
     for i in range(draw(st.integers(LOCK_LINES, 60))):
         if i >= LOCK_LINES and draw(st.integers(0, 4)) == 0:
             lines.append(draw(_bad_line(k)))
-            bad += 1
         else:
             line, values = draw(_good_line(k))
             lines.append(line)
             expected.append(values)
+            positions.append(i)
     data = b"".join(line + draw(_eol) for line in lines)
     cuts = draw(st.lists(st.integers(0, len(data)), max_size=25))
-    return k, data, expected, bad, cuts
+    return k, data, expected, [*positions, len(lines)], cuts
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_text_streams())
-def test_good_lines_delivered_bad_lines_rejected(case: tuple[int, bytes, list[list[float]], int, list[int]]) -> None:
-    k, data, expected, bad, cuts = case
+def test_good_lines_delivered_at_their_line_bad_lines_rejected(
+    case: tuple[int, bytes, list[list[float]], list[int], list[int]],
+) -> None:
+    k, data, expected, positions, cuts = case
+    *positions, lines = positions
     dec = TextDecoder()
     out = _feed(dec, data, cuts)
     assert dec.channels == k
     np.testing.assert_array_equal(out.samples, np.asarray(expected).reshape(-1, k))
-    np.testing.assert_array_equal(out.index, np.arange(len(expected)))
-    assert dec.stats.rejected == bad and dec.stats.lost == 0 and dec.stats.frames == len(expected)
+    np.testing.assert_array_equal(out.index, positions)  # a rejected line is a one-sample gap
+    assert dec.stats.rejected == lines - len(positions) and dec.stats.frames == len(expected)
+    assert dec.stats.lost == positions[-1] + 1 - len(positions)  # the gaps between delivered samples
 
 
 @settings(max_examples=150, deadline=None)
@@ -153,7 +178,8 @@ def test_garbage_never_raises_and_rows_stay_rectangular(data: bytes, cuts: list[
     out = _feed(dec, data, cuts)
     if len(out):
         assert out.samples.shape[1] == dec.channels and np.isfinite(out.samples).all()
-    assert dec.stats.lost == 0
+        assert (np.abs(out.samples) <= 1e6).all() and (np.diff(out.index) > 0).all()
+        assert dec.stats.lost == out.index[-1] - out.index[0] + 1 - len(out)
 
 
 def test_partial_first_line_is_dropped_when_asked() -> None:

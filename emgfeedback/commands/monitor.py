@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import TextIO
 
 import numpy as np
@@ -17,8 +16,10 @@ import numpy as np
 from emgfeedback.commands._common import SECONDS, add_source_args, mains_flag, source_options
 from emgfeedback.config import Mains, StreamInfo
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
+from emgfeedback.errors import SourceError
 from emgfeedback.io.sources import Source
 from emgfeedback.io.spec import open_source
+from emgfeedback.runtime.signals import on_stop_signal
 
 #: Screen refreshes a second on a terminal; plain lines are printed once a second otherwise.
 REFRESH_HZ = 4.0
@@ -83,10 +84,6 @@ class _Tally:
         return (self.last_stop - self.first_index) / (self.last_arrival - self.first_arrival)
 
 
-def _protocol(source: Source) -> str:
-    return getattr(source, "detected", None) or type(source).__name__.removesuffix("Source").lower()
-
-
 def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]:
     info, st = tally.info, source.stats
     report = tally.quality.report()
@@ -101,10 +98,10 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
             entry.update(rms=round(q.rms, 3), quality=q.label, clip_fraction=q.clip_fraction, hum_ratio=round(q.hum_ratio, 2))
         channels.append(entry)
     measured = tally.measured_fs()
-    decoder = getattr(source, "decoder", None)
+    decoder = source.decoder
     return {
         "source": info.description,
-        "protocol": _protocol(source),
+        "protocol": source.format_name,
         "firmware": info.firmware,
         "fs": info.fs,
         "measured_fs": round(measured, 2) if measured else None,
@@ -115,7 +112,8 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
         "rejected": st.rejected,
         "reconnects": st.reconnects,
         "gaps": len(st.gaps),
-        "overflow": getattr(source, "overflow", 0),
+        "counter_ok": st.counter_ok,
+        "overflow": source.overflow,
         "garbage_bytes": decoder.stats.garbage_bytes if decoder is not None else 0,
         "device_overruns": st.overruns,
         "per_channel": channels,
@@ -124,10 +122,12 @@ def _summary(source: Source, tally: _Tally, elapsed: float) -> dict[str, object]
 
 def _lines(source: Source, tally: _Tally, elapsed: float) -> list[str]:
     info, st = tally.info, source.stats
-    connected = getattr(source, "connected", True)
+    connected = source.connected
     head = (
         f"{info.description}  {info.fs:g} Hz x {info.channels} ch  {elapsed:5.1f} s  frames {st.frames}  lost {st.lost}"
-        f"  rejected {st.rejected}  reconnects {st.reconnects}" + ("" if connected else "  (reconnecting...)")
+        f"  rejected {st.rejected}  reconnects {st.reconnects}"
+        + ("" if st.counter_ok else "  counter unreliable (repeats: lost not counted)")
+        + ("" if connected else "  (reconnecting...)")
     )
     report: QualityReport | None = tally.quality.report()
     rate = tally.rate()
@@ -173,15 +173,22 @@ class _Screen:
 def run(args: argparse.Namespace) -> int:
     source = open_source(args.source, source_options(args))
     done = threading.Event()
+    why = {"text": "end of source"}
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def stop(name: str) -> None:
+        why["text"] = f"stopped by {name}"
         done.set()
         source.interrupt()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     screen = _Screen(sys.stderr if args.json else sys.stdout)
-    try:
-        source.open()
+    with on_stop_signal(stop), contextlib.closing(source):
+        try:
+            source.open()
+        except SourceError:
+            if done.is_set():  # Ctrl-C while the port was still being opened: nothing to report
+                print(f"monitor {why['text']} before {args.source} delivered data", file=screen.stream)
+                return 0
+            raise
         info = source.info
         hz = args.mains.hz
         mains = hz if hz is not None and hz + 10 < info.fs / 2 else None
@@ -191,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         while not done.is_set():
             now = time.monotonic()
             if deadline is not None and now >= deadline:
+                why["text"] = f"{args.seconds:g} s"
                 break
             timeout = 0.1 if deadline is None else max(min(0.1, deadline - now), 0.0)
             try:
@@ -204,10 +212,13 @@ def run(args: argparse.Namespace) -> int:
                 screen.show(_lines(source, tally, now - t0), now)
         elapsed = time.monotonic() - t0
         screen.show(_lines(source, tally, elapsed), time.monotonic())
+        st = source.stats
+        print(
+            f"monitored {info.description} for {elapsed:.1f} s: {st.frames} frames, {st.lost} lost, "
+            f"{st.rejected} rejected, {st.reconnects} reconnects ({why['text']})",
+            file=screen.stream,
+            flush=True,
+        )
         if args.json:
             print(json.dumps(_summary(source, tally, elapsed)), flush=True)
-    finally:
-        source.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0

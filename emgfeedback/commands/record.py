@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
+import contextlib
 import sys
 import threading
 import time
-from types import FrameType
 
 import numpy as np
 
@@ -36,6 +35,7 @@ from emgfeedback.feedback import State
 from emgfeedback.frontends import PRESETS
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
+from emgfeedback.runtime.signals import on_stop_signal
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 
 #: Longest wait for the source to deliver its first block before giving up.
@@ -134,14 +134,16 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     reason = {"why": "stopped"}
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        reason["why"] = "stopped by " + signal.Signals(signum).name
+    def on_signal(name: str) -> None:
+        reason["why"] = "stopped by " + name
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     status = "complete"
     failure: str | None = None
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(on_stop_signal(on_signal))
+        stack.callback(lambda: recorder.stop(status))
+        stack.callback(acq.stop)  # runs first: the source stops, then what it delivered is committed
         acq.start()
         t_open = time.monotonic()
         announced = False
@@ -179,11 +181,6 @@ def run(args: argparse.Namespace) -> int:
             if args.status_every > 0 and time.monotonic() >= next_status:
                 print(_status(acq, recorder), file=sys.stderr, flush=True)
                 next_status += args.status_every
-    finally:
-        acq.stop()
-        recorder.stop(status)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
     if recorder.error is not None and failure is None:
         failure = f"recording failed: {recorder.error}"
     sid = recorder.session_id

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import signal
 import sys
 import threading
-from types import FrameType
 
 from emgfeedback.errors import CommandError
 from emgfeedback.io.simulated import SCENARIOS
 from emgfeedback.io.virtual_device import COUNTER, VirtualDevice
+from emgfeedback.runtime.signals import on_stop_signal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,12 +51,8 @@ def run(args: argparse.Namespace) -> int:
     fs = args.fs if args.fs is not None else (256.0 if args.protocol == "p2" else 1000.0)
     device = VirtualDevice(args.protocol, scenario=args.scenario, channels=args.channels, fs=fs, seed=args.seed, link=args.link)
     done = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop_signal(lambda _name: done.set()), contextlib.ExitStack() as stack:
+        stack.callback(device.stop)
         path = device.start()
         print(path, flush=True)
         print(
@@ -67,9 +63,5 @@ def run(args: argparse.Namespace) -> int:
         )
         while not done.wait(0.5):
             pass
-    finally:
-        device.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     print(f"simulate-device: sent {device.sent} samples, {device.dropped} not sent (no host or stopped)", file=sys.stderr)
     return 0

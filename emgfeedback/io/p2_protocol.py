@@ -4,18 +4,24 @@ A packet is 17 bytes: 0xA5 0x5A, version 2, a packet counter (uint8, +1 a packet
 6 channels x 2 bytes big-endian 10-bit values, and a switch-state byte (PD5..PD2
 in bits 3..0). Nominally 256 Hz at 57600 baud (the Arduino demo's 4 ms timer gives
 250 Hz). P2 has no checksum, so everything that can be checked is: sync, version,
-the top 6 bits of every value and the top 4 of the switch byte; alignments followed
-by another packet are preferred, and a packet whose counter breaks an otherwise
-continuous sequence (prev, ?, prev + 2) is rejected as corrupted. Lost packets are
-counted from the counter modulo 256, so a run of 256 or more lost packets is
-undercounted by a multiple of 256.
+the top 6 bits of every value and the top 4 of the switch byte.
+
+A whole packet is a sample whatever its counter says. The counter only places it:
+a packet that breaks an otherwise continuous sequence (prev, ?, prev + 2) has a
+corrupted counter and takes the next index; a jump is a loss only while the counter
+is trusted and the next packet moves on from it. A counter that repeats or stays put
+(real boards after a reset) is not trusted (``stats.counter_ok`` False) until it
+counts :data:`TRUST_STEPS` packets in a row again; meanwhile each packet takes the
+next index. A broken packet (a sync pair whose packet fails the checks) still
+occupies its sample period: it leaves a one-sample gap. A run of 255 lost packets
+reads as a repeat, and one of 256 or more is undercounted by a multiple of 256.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from emgfeedback.io.protocol import DecoderStats, Frames
+from emgfeedback.io.protocol import Decoder, DecoderStats, Frames
 
 PACKET = 17
 SYNC0, SYNC1, VERSION = 0xA5, 0x5A, 2
@@ -23,12 +29,19 @@ CHANNELS = 6
 #: Nominal ModularEEG rate; the Olimex Arduino demo gives 250 Hz.
 DEFAULT_FS = 256.0
 DEFAULT_BAUD = 57600
+#: Consecutive +1 steps a counter caught repeating must make before its jumps count as loss again.
+TRUST_STEPS = 4
+#: A packet further than this many bytes after another is not its successor (bounds the look-ahead).
+LOOKAHEAD = 4 * PACKET
 _HIGH = np.arange(4, 16, 2)  # offsets of the high bytes
 _MODULO = 256
 
 
-def encode_packets(counter_start: int, samples: np.ndarray, switches: int = 0x01) -> bytes:
-    """P2 packets for ``samples`` (n, 6) of 10-bit values, counters from ``counter_start`` (tests, simulators)."""
+def encode_packets(counter_start: int, samples: np.ndarray, switches: int = 0x01, *, counters: np.ndarray | None = None) -> bytes:
+    """P2 packets for ``samples`` (n, 6) of 10-bit values, counters from ``counter_start`` (tests, simulators).
+
+    ``counters`` gives every packet's counter instead (a board whose counter is stuck, for tests).
+    """
     x = np.asarray(samples, dtype=np.int64)
     if x.ndim != 2 or x.shape[1] != CHANNELS:
         raise ValueError(f"P2 packets carry {CHANNELS} channels, got shape {x.shape}")
@@ -37,141 +50,152 @@ def encode_packets(counter_start: int, samples: np.ndarray, switches: int = 0x01
     n = x.shape[0]
     out = np.empty((n, PACKET), dtype=np.uint8)
     out[:, 0], out[:, 1], out[:, 2] = SYNC0, SYNC1, VERSION
-    out[:, 3] = (counter_start + np.arange(n)) % _MODULO
+    out[:, 3] = (counter_start + np.arange(n)) % _MODULO if counters is None else np.asarray(counters) % _MODULO
     out[:, 4:16:2] = x >> 8
     out[:, 5:16:2] = x & 0xFF
     out[:, 16] = switches & 0x0F
     return out.tobytes()
 
 
-class P2Decoder:
-    """P2 bytes -> frames of 6 channels; a packet is held back until the next one confirms it."""
+class P2Decoder(Decoder):
+    """P2 bytes -> frames of 6 channels; a packet is held back until the next one places it."""
 
     name = "p2"
 
     def __init__(self) -> None:
         self.stats = DecoderStats()
         self._buf = b""
-        self._last_counter: int | None = None
+        self._last_counter: int | None = None  # counter of the last packet placed (corrected if it was corrupted)
         self._last_index = -1
-        self._prev_raw = 0  # counter of the last packet decided (accepted or rejected)
+        self._trusted = False  # the counter has counted; its jumps are losses
+        self._streak = 0  # consecutive consistent steps since the counter was last caught out
+        self._faulted = False  # the counter was caught repeating: regaining trust takes TRUST_STEPS
+        self._run_rejects = 0  # broken packets since the last whole one (each takes a sample period)
 
     @property
     def channels(self) -> int:
         return CHANNELS
 
+    @property
+    def counter_ok(self) -> bool:
+        """False while the packet counter repeats or stays put (lost packets cannot be counted then)."""
+        return self.stats.counter_ok
+
     def feed(self, data: bytes) -> Frames:
-        """Consume ``data``; return every valid packet it confirmed (the newest waits for its successor)."""
+        """Consume ``data``; return every whole packet it placed (the newest waits for its successor)."""
         return self._decode(bytes(data), final=False)
 
     def flush(self) -> Frames:
-        """End of a stream (or of a connection): release the held packet, drop incomplete bytes.
+        """End of a stream (or of a connection): place the held packet, drop incomplete bytes.
 
         The counter state is kept, so packets that follow on a new connection still count the loss.
         """
-        return self._decode(b"", final=True)
+        out = self._decode(b"", final=True)
+        self._run_rejects = 0
+        return out
 
     def _decode(self, data: bytes, final: bool) -> Frames:
         buf = self._buf + data
         arr = np.frombuffer(buf, dtype=np.uint8)
         n = arr.shape[0]
-        m = n - PACKET + 1  # positions where a whole packet fits
-        if m <= 0:
-            self._buf = b"" if final else buf
-            self.stats.garbage_bytes += n if final else 0
-            return Frames.empty(CHANNELS)
-        valid = (arr[:m] == SYNC0) & (arr[1 : m + 1] == SYNC1) & (arr[2 : m + 2] == VERSION)
-        valid &= (arr[PACKET - 1 : m + PACKET - 1] & 0xF0) == 0
-        for k in _HIGH:
-            valid &= arr[k : m + k] <= 3
-        cand = np.flatnonzero(valid)
-        if cand.size > 1 and (np.diff(cand) < PACKET).any():
-            cand = _non_overlapping(cand)
-        held = int(not final and cand.size > 0 and self._successor_pending(arr, int(cand[-1]) + PACKET, m))
+        m = max(n - PACKET + 1, 0)  # positions where a whole packet fits
+        cand = _whole_packets(arr, m)
+        # the newest packet waits for a successor, unless none can come within the look-ahead
+        alone = final or (cand.size > 0 and int(cand[-1]) + PACKET + LOOKAHEAD < m)
+        decided = cand.size if alone else max(cand.size - 1, 0)
         if final:
             keep_from = n
-        elif cand.size == 0:
-            keep_from = m
-        elif held:
+        elif decided < cand.size:
             keep_from = int(cand[-1])
         else:
-            keep_from = max(int(cand[-1]) + PACKET, m)
-        counters = arr[cand + 3].astype(np.int64)
-        chosen = cand[: cand.size - held]
-        accept = self._select(counters, chosen.size)
-        self._count_garbage(arr, keep_from, chosen)
+            keep_from = max(m, int(cand[-1]) + PACKET) if cand.size else m
+        # broken packets: sync pairs that are not whole packets, binned by the whole packet they precede
+        sync = np.flatnonzero((arr[:-1] == SYNC0) & (arr[1:] == SYNC1)) if n > 1 else np.empty(0, np.int64)
+        broken = np.setdiff1d(sync[sync < keep_from], cand, assume_unique=True)
+        between = np.bincount(np.searchsorted(cand, broken), minlength=cand.size + 1)
+        between[0] += self._run_rejects
+        self.stats.rejected += int(broken.size)
+        self.stats.garbage_bytes += keep_from - PACKET * decided
+        self._run_rejects = int(between[decided:].sum()) if decided < cand.size else int(between[-1])
         self._buf = buf[keep_from:]
-        good = chosen[accept]
-        if good.size == 0:
+        if decided == 0:
             return Frames.empty(CHANNELS)
+        good = cand[:decided]
+        successor = np.zeros(cand.size, dtype=bool)
+        if cand.size > 1:
+            successor[:-1] = np.diff(cand) - PACKET <= LOOKAHEAD
+        counters = arr[cand + 3].astype(np.int64)
+        index = self._place(counters, between[: cand.size], successor, decided)
         rows = arr[good[:, None] + np.arange(PACKET)]
         samples = ((rows[:, 4:16:2].astype(np.int64) << 8) | rows[:, 5:16:2]).astype(np.float64)
-        c = counters[: chosen.size][accept]
-        assert self._last_counter is not None
-        gaps = (np.diff(c, prepend=self._last_counter) - 1) % _MODULO
-        index = self._last_index + np.cumsum(gaps + 1)
-        self.stats.lost += int(gaps.sum())
-        self.stats.frames += int(good.size)
-        self._last_index = int(index[-1])
-        self._last_counter = int(c[-1])
-        return Frames(samples, index.astype(np.int64))
+        self.stats.frames += decided
+        return Frames(samples, index)
 
     # --- internals -----------------------------------------------------------------------
-    @staticmethod
-    def _successor_pending(arr: np.ndarray, after: int, m: int) -> bool:
-        """Whether a packet may still be arriving after ``after``: the newest packet then waits for it."""
-        n = arr.shape[0]
-        if after >= n:
-            return True
-        tail = arr[max(after, m) :]
-        if tail.size == 0:
-            return False
-        sync = tail == SYNC0
-        sync[:-1] &= tail[1:] == SYNC1
-        return bool(sync.any())
+    def _place(self, c: np.ndarray, broken: np.ndarray, successor: np.ndarray, k: int) -> np.ndarray:
+        """Indices of the first ``k`` packets from their counters ``c`` and the broken packets before each.
 
-    def _select(self, counters: np.ndarray, k: int) -> np.ndarray:
-        """Which of the first ``k`` packets to accept: lock on a consecutive pair, drop corrupted counters.
-
-        A packet whose counter jumps while its raw neighbours stay continuous around it (successor =
-        predecessor + 2) has a corrupted counter. When damage comes close together (two packets) the
-        rule can also drop an intact neighbour: a lost packet, never one placed at a wrong index.
+        ``successor[j]``: packet j + 1 follows closely enough to confirm or refute packet j's counter.
         """
-        accept = np.zeros(k, dtype=bool)
-        if k == 0:
-            return accept
-        start = 0
-        if self._last_counter is None:  # lock: a packet must be followed by its successor
-            pairs = np.flatnonzero(np.diff(counters) % _MODULO == 1)
-            pairs = pairs[pairs < k]
-            if pairs.size == 0:
-                self.stats.rejected += k
-                return accept
-            start = int(pairs[0])
-            self.stats.rejected += start
-            self._last_counter = self._prev_raw = (int(counters[start]) - 1) % _MODULO
-        # s[0] is the counter of the packet before this batch (accepted or not), s[i + 1] packet i's
-        s = np.concatenate(([self._prev_raw], counters[start:]))
-        ok = np.ones(k - start, dtype=bool)
-        i = np.arange(min(k - start, s.size - 2))
-        if i.size:
-            jump = (s[i + 1] - s[i] - 1) % _MODULO != 0
-            skip = (s[i + 2] - s[i] - 2) % _MODULO == 0
-            bad = i[jump & skip]
-            ok[bad] = False
-            self.stats.rejected += int(bad.size)
-        self._prev_raw = int(counters[k - 1])
-        accept[start:] = ok
-        return accept
+        prev, last = self._last_counter, self._last_index
+        if prev is not None and self._trusted and not broken[:k].any():  # the common case: +1 throughout
+            steps = np.diff(c[:k], prepend=prev) % _MODULO
+            if (steps == 1).all():
+                self._last_counter, self._last_index = int(c[k - 1]), last + k
+                return np.arange(last + 1, last + k + 1, dtype=np.int64)
+        index = np.empty(k, dtype=np.int64)
+        for j in range(k):
+            cj, ej = int(c[j]), int(broken[j])
+            gap = 0 if prev is None else ej  # broken bytes before the very first packet place nothing
+            if prev is not None:
+                d = (cj - prev) % _MODULO
+                consistent = d == 1 or (0 < ej < _MODULO - 1 and d == 1 + ej)
+                if self._trusted and consistent:
+                    gap = d - 1
+                elif self._trusted:
+                    nxt = int(c[j + 1]) if successor[j] else None
+                    if nxt is not None and (nxt - prev) % _MODULO == (2 + ej + int(broken[j + 1])) % _MODULO:
+                        cj = (prev + 1 + ej) % _MODULO  # a corrupted counter between two that agree
+                    elif d != 0 and (nxt is None or (nxt - cj) % _MODULO != 0):
+                        gap = d - 1  # a jump the counter goes on from: packets were lost
+                    else:
+                        self._distrust()  # a repeat, or a jump into a counter that then stands still
+                else:
+                    self._step(consistent)
+            last += 1 + gap
+            self.stats.lost += gap
+            index[j] = last
+            prev = cj
+        self._last_counter, self._last_index = prev, last
+        return index
 
-    def _count_garbage(self, arr: np.ndarray, end: int, chosen: np.ndarray) -> None:
-        """Bytes consumed outside packets are garbage; each sync pair among them was a broken packet."""
-        self.stats.garbage_bytes += end - PACKET * int(chosen.size)
-        e = min(end, arr.shape[0] - 1)
-        if e <= 0:
+    def _step(self, consistent: bool) -> None:
+        """An untrusted counter made a step: trust it after enough consistent ones in a row."""
+        if not consistent:
+            self._distrust()
             return
-        sync = np.flatnonzero((arr[:e] == SYNC0) & (arr[1 : e + 1] == SYNC1))
-        self.stats.rejected += int(np.setdiff1d(sync, chosen, assume_unique=True).size)
+        self._streak += 1
+        if self._streak >= (TRUST_STEPS if self._faulted else 1):
+            self._trusted = True
+            self.stats.counter_ok = True
+
+    def _distrust(self) -> None:
+        self._trusted, self._streak, self._faulted = False, 0, True
+        self.stats.counter_ok = False
+
+
+def _whole_packets(arr: np.ndarray, m: int) -> np.ndarray:
+    """Start positions (< m) of every whole packet: sync, version and the fixed-zero bits all right."""
+    if m <= 0:
+        return np.empty(0, dtype=np.int64)
+    valid = (arr[:m] == SYNC0) & (arr[1 : m + 1] == SYNC1) & (arr[2 : m + 2] == VERSION)
+    valid &= (arr[PACKET - 1 : m + PACKET - 1] & 0xF0) == 0
+    for k in _HIGH:
+        valid &= arr[k : m + k] <= 3
+    cand = np.flatnonzero(valid)
+    if cand.size > 1 and (np.diff(cand) < PACKET).any():
+        cand = _non_overlapping(cand)
+    return cand.astype(np.int64)
 
 
 def _non_overlapping(cand: np.ndarray) -> np.ndarray:

@@ -3,13 +3,13 @@
 Every decoder is fed byte chunks of any size through ``feed`` and returns the
 complete frames found so far as one :class:`Frames` batch. Each frame carries an
 absolute, ever-increasing frame index: a jump in ``index`` is a gap (frames lost
-on the wire), never silently closed.
+on the wire, or rejected ones that still took their sample period), never silently closed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol as _Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -28,13 +28,18 @@ class DeviceInfo:
 
 @dataclass
 class DecoderStats:
-    """Running counters of one decoder; ``lost`` counts frames known missing from the sequence."""
+    """Running counters of one decoder; ``lost`` counts sample periods missing from the sequence.
+
+    ``counter_ok`` is False while the stream's frame counter cannot be trusted (it repeats or
+    stands still), so lost frames cannot be counted from it; formats without a counter keep True.
+    """
 
     frames: int = 0
     lost: int = 0
     rejected: int = 0
     garbage_bytes: int = 0
     overruns: int = 0
+    counter_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,19 @@ class Frames:
         return int(self.index.shape[0])
 
 
-class Decoder(_Protocol):
-    """A pure decoder: bytes in, frames out, with counters."""
+class Decoder(Protocol):
+    """A pure decoder: bytes in, frames out, with counters.
+
+    Decoders subclass this protocol to inherit the defaults: no info reply, no stream
+    restarts, nothing held back at the end of a stream.
+    """
 
     name: str
     stats: DecoderStats
+    #: The device's own description of the stream (our firmware's info reply), once received.
+    info: DeviceInfo | None = None
+    #: Times the device announced a new stream (its counter began again): a gap across one is not countable.
+    restarts: int = 0
 
     @property
     def channels(self) -> int | None:
@@ -66,3 +79,7 @@ class Decoder(_Protocol):
     def feed(self, data: bytes) -> Frames:
         """Consume ``data`` and return every complete, valid frame it finished."""
         ...
+
+    def flush(self) -> Frames:
+        """End of a stream or connection: release what is held back; drop incomplete bytes."""
+        return Frames.empty(self.channels or 1)

@@ -2,108 +2,43 @@
 
 The port opens through ``serial.serial_for_url``, so ``loop://``, a pty and a real port
 share one code path. After ``open`` (which detects the format and learns fs and the
-channel count) one reader thread, in the style of pyserial's ``serial.threaded``, feeds
-every byte to a decoder and queues chunks with absolute sample indices; ``read`` takes
-them without ever blocking longer than its timeout. Lost frames and reconnects become
-gaps (an index jump) in ``stats.gaps``; when the port disappears the thread reopens it
-with backoff and the stream goes on.
+channel count, :mod:`~emgfeedback.io.serial_detect`) one reader thread, in the style of
+pyserial's ``serial.threaded``, feeds every byte to a decoder and queues chunks at
+absolute sample indices (:mod:`~emgfeedback.io.index_map`); ``read`` takes them without
+ever blocking longer than its timeout. Lost frames and reconnects become gaps (an index
+jump) in ``stats.gaps``; when the port disappears the thread reopens it with backoff and
+the stream goes on.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import errno
-import itertools
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import serial
 
-from emgfeedback.config import StreamInfo
 from emgfeedback.errors import SourceError
-from emgfeedback.io.frame_protocol import CMD_INFO, CMD_START, FrameDecoder
-from emgfeedback.io.p2_protocol import DEFAULT_FS as P2_DEFAULT_FS
-from emgfeedback.io.p2_protocol import P2Decoder
+from emgfeedback.io.frame_protocol import CMD_INFO, CMD_START
+from emgfeedback.io.index_map import IndexMapper
 from emgfeedback.io.protocol import Decoder, DeviceInfo, Frames
+from emgfeedback.io.serial_detect import (
+    COUNTER_MODULO,
+    PROTOCOLS,
+    Detection,
+    bauds_to_try,
+    check_protocol,
+    detect,
+    make_decoder,
+    stream_info,
+)
+from emgfeedback.io.serial_errors import explain_open_error, require_channels
 from emgfeedback.io.sources import Chunk, Source
-from emgfeedback.io.text_protocol import TextDecoder
 
-PROTOCOLS = ("frame", "p2", "text")
-DEFAULT_BAUD = {"frame": 500000, "p2": 57600, "text": 115200}
-#: Baud rates auto-detection tries, in order, when none is given (every format is looked for at each).
-AUTO_BAUDS = (500000, 57600, 115200, 9600)
-#: Counter period of each format (None: no counter, gaps come from wall time alone).
-COUNTER_MODULO: dict[str, int | None] = {"frame": 65536, "p2": 256, "text": None}
-#: Frames (or lines) of one format that prove the format during detection.
-PROOF_FRAMES = 3
-
-
-def require_channels(info: StreamInfo | DeviceInfo, needed: int) -> None:
-    """Raise a one-line SourceError when the stream has fewer channels than the muscles mapped to it."""
-    if info.channels < needed:
-        what = getattr(info, "description", "") or "the device"
-        raise SourceError(
-            f"{what} sends {info.channels} channel{'s' if info.channels != 1 else ''} but {needed} are needed: "
-            "connect more sensors and set the firmware's channel count, or map fewer muscles"
-        )
-
-
-def explain_open_error(url: str, exc: BaseException) -> str:
-    """One line naming why ``url`` could not be opened and what to do about it."""
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code is None and isinstance(exc.__context__, OSError):
-        code = exc.__context__.errno
-    if code == errno.ENOENT or "FileNotFoundError" in text:
-        return f"{url}: no such serial port: is the board plugged in? run `emgfeedback devices` to list the ports"
-    if code == errno.EISDIR:
-        return f"{url}: is a directory, not a serial port: run `emgfeedback devices` to list the ports"
-    if code in (errno.EACCES, errno.EPERM) or "PermissionError" in text:
-        if os.name == "nt":  # Windows reports a port another program holds as access denied
-            return f"{url}: port busy: another program has it open (close the Arduino IDE serial monitor) and try again"
-        return (
-            f"{url}: permission denied: add yourself to the dialout group "
-            "(sudo usermod -aG dialout $USER), then log out and in again"
-        )
-    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text:
-        return f"{url}: port busy: another program has it open (close the Arduino IDE serial monitor) and try again"
-    if code in (errno.ENXIO, errno.ENODEV):
-        return f"{url}: the device is not responding (unplugged?): plug it in again or run `emgfeedback devices`"
-    if code == errno.ENOTTY or "Could not configure port" in text:
-        return f"{url}: not a serial port: run `emgfeedback devices` to list the ports"
-    return f"{url}: cannot open the serial port ({text.strip() or type(exc).__name__}): run `emgfeedback devices`"
-
-
-def make_decoder(protocol: str, channels: int | None = None) -> Decoder:
-    """A fresh decoder for a format name (``frame``, ``p2`` or ``text``)."""
-    if protocol == "frame":
-        return FrameDecoder()
-    if protocol == "p2":
-        return P2Decoder()
-    if protocol == "text":
-        return TextDecoder(channels, partial_first_line=True)
-    raise SourceError(f"unknown serial protocol {protocol!r}: use auto, frame, text or p2")
-
-
-@dataclass
-class _Candidate:
-    """One format being tried during detection, with what it decoded so far."""
-
-    name: str
-    decoder: Decoder
-    frames: list[tuple[float, Frames]] = field(default_factory=list)
-
-    @property
-    def proven(self) -> bool:
-        """Enough valid frames that this is the format (our frames also need the info reply)."""
-        st = self.decoder.stats
-        if self.name == "text":
-            return self.decoder.channels is not None and st.frames >= PROOF_FRAMES and st.frames > st.rejected
-        return st.frames >= PROOF_FRAMES
+__all__ = ["PROTOCOLS", "SerialSource", "explain_open_error", "make_decoder", "require_channels"]
 
 
 class SerialSource(Source):
@@ -139,8 +74,7 @@ class SerialSource(Source):
         data_timeout: float | None = None,
     ) -> None:
         super().__init__()
-        if protocol not in ("auto", *PROTOCOLS):
-            raise SourceError(f"unknown serial protocol {protocol!r}: use auto, frame, text or p2")
+        check_protocol(protocol)
         if fs is not None and not fs > 0:
             raise SourceError(f"sample rate {fs:g} Hz is not positive: give a positive --fs")
         self.url = url
@@ -152,9 +86,9 @@ class SerialSource(Source):
         self.port: serial.SerialBase | None = None
         self.detected: str | None = None  # the format in use once open
         self.device_info: DeviceInfo | None = None
-        self.overflow = 0  # samples dropped because the consumer stopped reading
         self.last_error: str | None = None  # why the port was last lost
         self._decoder: Decoder | None = None
+        self._mapper: IndexMapper | None = None
         self._baud_in_use: int | None = None
         self._queue: collections.deque[Chunk] = collections.deque()
         self._queued = 0
@@ -166,14 +100,7 @@ class SerialSource(Source):
         self._thread: threading.Thread | None = None
         self._fatal: str | None = None
         self._ended = False
-        self._base = 0  # absolute index = base + decoder index
-        self._next = 0  # absolute index the next sample should have
-        self._started = False
-        self._last_arrival = 0.0
-        self._resync: float | None = None  # arrival time of the last data before a reconnect
-        self._counter_continues = False  # the decoder (and so the device counter) spans the reconnect
-        self._restarts_before = 0  # the decoder's stream-start count when the port came back
-        self._rejected_before = 0  # rejected counts of decoders replaced by reconnects
+        self._rejected_before = 0  # rejected counts of decoders replaced by reconnects and reopens
         self._cpu = 0.0
 
     # --- Source interface --------------------------------------------------------------------
@@ -188,19 +115,25 @@ class SerialSource(Source):
         self._stop.clear()
         with self._cond:
             self._ended, self._fatal = False, None
-        bauds = self._bauds()
+        bauds = bauds_to_try(self.protocol, self.baud)
         port = self._open_port(bauds[0])
+        how = Detection(self.url, self.protocol, self.data_timeout, self.BAUD_DWELL, self._cancelled, self._write)
         try:
-            winner, baud = self._detect(port, bauds)
-            self._info = self._stream_info(winner, baud)
+            winner, baud = detect(port, bauds, how)
+            self._info, self.device_info = stream_info(winner, baud, self.url, self.fs)
         except BaseException:
             self._close_port(port)
             self.port = None
             raise
-        self.detected, self._decoder, self._baud_in_use = winner.name, winner.decoder, baud
-        if self._started:  # opened again after a close: indices go on, across a gap measured in wall time
+        self.detected, self._baud_in_use = winner.name, baud
+        if self._decoder is not None:  # opened again after a close
             self._rejected_before = self.stats.rejected
-            self._resync, self._started, self._counter_continues = self._last_arrival, False, False
+        self._decoder = winner.decoder
+        if self._mapper is None:
+            self._mapper = IndexMapper(self.stats, self._info.fs, COUNTER_MODULO.get(winner.name))
+        else:  # indices go on, across a gap measured in wall time
+            self._mapper.fs, self._mapper.modulo = self._info.fs, COUNTER_MODULO.get(winner.name)
+            self._mapper.reopened()
         self._connected.set()
         for arrival, frames in winner.frames:
             self._deliver(frames, arrival)
@@ -267,6 +200,10 @@ class SerialSource(Source):
         return self._decoder
 
     @property
+    def format_name(self) -> str:
+        return self.detected or "serial"
+
+    @property
     def reader_cpu_seconds(self) -> float:
         """CPU time the reader thread has used so far."""
         return self._cpu
@@ -275,13 +212,9 @@ class SerialSource(Source):
     def baud_in_use(self) -> int | None:
         return self._baud_in_use
 
-    # --- opening and detection -----------------------------------------------------------------
-    def _bauds(self) -> list[int]:
-        if self.baud is not None:
-            return [self.baud]
-        if self.protocol == "auto":
-            return list(AUTO_BAUDS)
-        return [DEFAULT_BAUD[self.protocol]]
+    # --- the port --------------------------------------------------------------------------------
+    def _cancelled(self) -> bool:
+        return self._interrupted.is_set() or self._closing.is_set()
 
     def _raw_open(self, baud: int) -> serial.SerialBase:
         kwargs: dict[str, object] = {"baudrate": baud, "timeout": 0.05, "write_timeout": 0.5}
@@ -304,107 +237,10 @@ class SerialSource(Source):
         with self._write_lock, contextlib.suppress(serial.SerialException, OSError):
             port.write(data)
 
-    def _detect(self, port: serial.SerialBase, bauds: list[int]) -> tuple[_Candidate, int]:
-        """Try each baud rate, feeding the bytes to every candidate format, until one proves itself."""
-        names = PROTOCOLS if self.protocol == "auto" else (self.protocol,)
-        t_open = time.monotonic()
-        total = 0
-        for i, baud in enumerate(bauds):
-            if i:
-                port.baudrate = baud
-                port.reset_input_buffer()
-            last = i == len(bauds) - 1
-            cands = {n: _Candidate(n, make_decoder(n)) for n in names}
-            frame = cands.get("frame")
-            t_baud = time.monotonic()
-            first_byte: float | None = None
-            asked = -1.0
-            started = False
-            while True:
-                if self._interrupted.is_set() or self._closing.is_set():
-                    raise SourceError(f"{self.url}: opening was interrupted")
-                now = time.monotonic()
-                if frame is not None and frame.decoder.info is None and now - asked >= 0.25:  # type: ignore[attr-defined]
-                    self._write(port, CMD_INFO)
-                    asked = now
-                try:
-                    data = port.read(port.in_waiting or 1)
-                except (serial.SerialException, OSError) as exc:
-                    raise SourceError(explain_open_error(self.url, exc)) from None
-                now = time.monotonic()
-                if data:
-                    total += len(data)
-                    first_byte = first_byte or now
-                    for cand in cands.values():
-                        out = cand.decoder.feed(data)
-                        if len(out):
-                            cand.frames.append((now, out))
-                if frame is not None and frame.decoder.info is not None:  # type: ignore[attr-defined]
-                    if frame.decoder.stats.frames:
-                        return frame, baud
-                    if not started and now - asked > 0.3:
-                        self._write(port, CMD_START)  # a device that was told to stop
-                        started = True
-                elif frame is None or not frame.proven:
-                    winner = next((c for c in cands.values() if c.name != "frame" and c.proven), None)
-                    if winner is not None:
-                        return winner, baud
-                proven_frames = frame is not None and frame.proven
-                if first_byte is None:
-                    if now - t_open >= self.data_timeout:
-                        raise SourceError(
-                            f"{self.url}: no data within {self.data_timeout:g} s at {baud} baud: check that the board "
-                            "runs a sketch that streams (our firmware, a P2 or a text sketch) and the USB cable"
-                        )
-                elif proven_frames:
-                    if now - t_baud >= self.data_timeout:
-                        raise SourceError(
-                            f"{self.url}: the board sends our frames but never answered the info request: "
-                            "update its firmware (emgfeedback flash --port PORT)"
-                        )
-                elif now - max(first_byte, t_baud) >= (self.BAUD_DWELL if len(bauds) > 1 else self.data_timeout):
-                    if not last:
-                        break
-                    rates = "/".join(str(b) for b in bauds)
-                    what = self.protocol if self.protocol != "auto" else "our frames, P2 packets or text lines"
-                    raise SourceError(
-                        f"{self.url}: no valid data within {self.data_timeout:g} s ({total} bytes that are not {what} "
-                        f"at {rates} baud): check the baud rate (--baud) and the firmware (--protocol)"
-                    )
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _stream_info(self, winner: _Candidate, baud: int) -> StreamInfo:
-        """The stream's settings from the detected format (and the info reply for our frames)."""
-        name = winner.name
-        desc = f"{self.url} ({name} at {baud} baud)"
-        if name == "frame":
-            info: DeviceInfo = winner.decoder.info  # type: ignore[attr-defined]
-            self.device_info = info
-            return StreamInfo(
-                fs=info.fs,
-                channels=info.channels,
-                units="counts",
-                adc_bits=info.adc_bits,
-                vref_mv=info.vref_mv,
-                description=desc,
-                firmware=info.firmware,
-            )
-        if name == "p2":
-            return StreamInfo(
-                fs=self.fs if self.fs is not None else P2_DEFAULT_FS,
-                channels=winner.decoder.channels or 6,
-                units="counts",
-                adc_bits=10,
-                description=desc,
-                firmware="OpenEEG P2",
-            )
-        if self.fs is None:
-            raise SourceError(
-                f"{self.url}: the board prints text lines at {baud} baud, which do not state the sample rate: give it with --fs"
-            )
-        return StreamInfo(
-            fs=self.fs, channels=winner.decoder.channels or 1, units="counts", description=desc, firmware="text lines"
-        )
+    @staticmethod
+    def _close_port(port: serial.SerialBase) -> None:
+        with contextlib.suppress(serial.SerialException, OSError):
+            port.close()
 
     # --- the reader thread ---------------------------------------------------------------------
     def _run(self) -> None:
@@ -426,10 +262,10 @@ class SerialSource(Source):
                     port = self._reconnect(port, exc)
                     last_byte = time.monotonic()
                     continue
-                if data:
+                if data and self._decoder is not None:
                     last_byte = time.monotonic()
                     woke = time.monotonic()
-                    self._deliver(self._decoder.feed(data), woke)  # type: ignore[union-attr]
+                    self._deliver(self._decoder.feed(data), woke)
                     # let bytes gather: one decode per READ_INTERVAL costs far less CPU than one per USB packet
                     self._cpu = time.thread_time()
                     self._closing.wait(self.READ_INTERVAL - (time.monotonic() - woke))
@@ -454,30 +290,27 @@ class SerialSource(Source):
         self.last_error = str(exc) or type(exc).__name__
         self._close_port(port)
         self.port = None
-        flush = getattr(self._decoder, "flush", None)
-        if flush is not None:  # frames the decoder held back belong before the gap
-            self._deliver(flush(), self._last_arrival)
-        self._resync = self._last_arrival if self._started else None
+        mapper, decoder = self._mapper, self._decoder
+        assert mapper is not None and decoder is not None
+        self._deliver(decoder.flush(), mapper.last_arrival)  # frames the decoder held back belong before the gap
+        mapper.connection_lost()
         delay, growth, longest = self.BACKOFF
         while not self._closing.wait(delay):
             delay = min(delay * growth, longest)
             try:
-                new = self._raw_open(self._baud_in_use or self._bauds()[0])
+                new = self._raw_open(self._baud_in_use or bauds_to_try(self.protocol, self.baud)[0])
             except (serial.SerialException, OSError, ValueError):
                 continue
             self.port = new
             if self._closing.is_set():
                 return new
             self.stats.reconnects += 1
-            if self.detected == "text":
-                old = self._decoder
-                self._rejected_before += old.stats.rejected if old is not None else 0
+            if self.detected == "text":  # a line cut by the break is garbage: start on a fresh line
+                self._rejected_before += decoder.stats.rejected
                 self._decoder = make_decoder("text", self._info.channels if self._info else None)
-                self._base = self._next  # a fresh decoder counts from 0 again
-                self._counter_continues = False
+                mapper.resumed(counter_continues=False)
             else:
-                self._counter_continues = True
-                self._restarts_before = getattr(self._decoder, "restarts", 0)
+                mapper.resumed(counter_continues=True, restarts=decoder.restarts)
                 if self.detected == "frame":  # a board reset by the reconnect boots streaming; one told to stop must restart
                     self._write(new, CMD_INFO + CMD_START)
             self._connected.set()
@@ -485,69 +318,29 @@ class SerialSource(Source):
         return None
 
     def _deliver(self, frames: Frames, arrival: float) -> None:
-        """Map decoder indices to absolute sample indices, record gaps, queue the chunks."""
-        dec = self._decoder
-        if dec is not None:
-            self.stats.rejected = self._rejected_before + dec.stats.rejected
-            self.stats.overruns = dec.stats.overruns
-        n = len(frames)
-        if n == 0:
+        """Check the batch against the stream's settings, place it at absolute indices, queue the chunks."""
+        dec, mapper, info = self._decoder, self._mapper, self._info
+        if dec is None or mapper is None or info is None:
             return
-        info = self._info
-        reply = getattr(dec, "info", None)
-        if info is not None and reply is not None and reply is not self.device_info:
+        self.stats.rejected = self._rejected_before + dec.stats.rejected
+        self.stats.overruns = dec.stats.overruns
+        self.stats.counter_ok = dec.stats.counter_ok
+        if len(frames) == 0:
+            return
+        reply = dec.info
+        if reply is not None and reply is not self.device_info:
             if reply.fs != info.fs or reply.channels != info.channels:
                 raise SourceError(
                     f"{self.url}: the device now runs {reply.channels} channels at {reply.fs:g} Hz instead of "
                     f"{info.channels} at {info.fs:g} Hz: restart the command"
                 )
             self.device_info = reply
-        if info is not None and frames.samples.shape[1] != info.channels:
+        if frames.samples.shape[1] != info.channels:
             raise SourceError(
                 f"{self.url}: the device now sends {frames.samples.shape[1]} channels instead of {info.channels}: "
                 "restart the command"
             )
-        if not self._started:
-            self._base = self._next - int(frames.index[0])
-            self._started = True
-        if self._resync is not None:
-            self._base += self._reconnect_shift(int(frames.index[0]) + self._base, n, arrival)
-            self._resync = None
-        idx = frames.index + self._base
-        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-        bounds = [0, *breaks.tolist(), n]
-        chunks: list[Chunk] = []
-        for a, b in itertools.pairwise(bounds):
-            start = int(idx[a])
-            if start > self._next:
-                self.stats.gaps.append((self._next, start - self._next))
-                self.stats.lost += start - self._next
-            elif start < self._next:  # never go back: an index overlap cannot be placed, drop it
-                continue
-            chunks.append(Chunk(start, frames.samples[a:b]))
-            self._next = start + (b - a)
-        self.stats.frames += sum(c.samples.shape[0] for c in chunks)
-        self._last_arrival = arrival
-        self._push(chunks)
-
-    def _reconnect_shift(self, natural: int, n: int, arrival: float) -> int:
-        """How far to move indices after a reconnect so the gap matches the time the port was away.
-
-        The gap is estimated from wall time x fs; when the device's counter ran on (same value
-        modulo its period, within a tolerance of the wall estimate) the counter's exact gap is used.
-        """
-        assert self._resync is not None and self._info is not None
-        fs = self._info.fs
-        wall = max(round((arrival - self._resync) * fs) - n, 0)
-        counted = natural - self._next
-        modulo = COUNTER_MODULO.get(self.detected or "")
-        restarted = getattr(self._decoder, "restarts", 0) != self._restarts_before
-        if modulo is not None and self._counter_continues and not restarted:  # a restarted counter says nothing of the gap
-            candidate = counted + modulo * round((wall - counted) / modulo)
-            tolerance = min(modulo // 4, max(0.25 * fs, 10.0))
-            if candidate >= 0 and abs(candidate - wall) <= tolerance:
-                return candidate - counted
-        return wall - counted
+        self._push(mapper.place(frames, arrival, dec.restarts, dec.stats.counter_ok))
 
     def _push(self, chunks: list[Chunk]) -> None:
         if not chunks:
@@ -562,8 +355,3 @@ class SerialSource(Source):
                 self._queued -= dropped.samples.shape[0]
                 self.overflow += dropped.samples.shape[0]
             self._cond.notify_all()
-
-    @staticmethod
-    def _close_port(port: serial.SerialBase) -> None:
-        with contextlib.suppress(serial.SerialException, OSError):
-            port.close()

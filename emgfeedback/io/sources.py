@@ -11,6 +11,7 @@ import numpy as np
 
 from emgfeedback.config import StreamInfo
 from emgfeedback.errors import SourceError
+from emgfeedback.io.protocol import Decoder
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class SourceStats:
     rejected: int = 0
     reconnects: int = 0
     overruns: int = 0  # frames the device itself flagged as late (its ADC chain overran the sample period)
+    counter_ok: bool = True  # False while the device's frame counter repeats or stands still (loss not countable)
     gaps: list[tuple[int, int]] = field(default_factory=list)  # (start index, length in samples)
 
 
@@ -45,6 +47,7 @@ class Source(ABC):
 
     def __init__(self) -> None:
         self.stats = SourceStats()
+        self.overflow = 0  # samples dropped because the consumer stopped reading (queued sources)
         self._info: StreamInfo | None = None
         self._stop = threading.Event()
 
@@ -72,6 +75,21 @@ class Source(ABC):
     def interrupt(self) -> None:
         """Ask a blocked ``read`` (or a reconnect wait) to return soon; thread-safe."""
         self._stop.set()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the device is there right now (False while a serial port is being reopened)."""
+        return True
+
+    @property
+    def decoder(self) -> Decoder | None:
+        """The byte-stream decoder in use, for sources that decode bytes (its stats hold garbage bytes)."""
+        return None
+
+    @property
+    def format_name(self) -> str:
+        """The stream format in use: ``frame``, ``p2``, ``text`` for serial, else the kind of source."""
+        return type(self).__name__.removesuffix("Source").lower()
 
     @property
     def description(self) -> str:

@@ -117,7 +117,9 @@ class VirtualDevice:
 
     def plug(self) -> str:
         """A new pty appears (at the same symlink, if any); returns the path to open (Linux and macOS only)."""
-        import tty  # POSIX only: imported here so the package imports on Windows
+        if os.name != "posix":
+            raise SettingsError("the virtual board needs a pseudo-terminal (Linux or macOS): use --source simulated here")
+        import tty  # POSIX only: imported here so the package loads on Windows
 
         master, slave = os.openpty()
         tty.setraw(slave)  # no echo, no newline translation, whatever the host does

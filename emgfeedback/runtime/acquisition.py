@@ -8,6 +8,7 @@ whole thread contract.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -35,6 +36,8 @@ from emgfeedback.runtime.program import ProgramDriver, slices, split_points
 from emgfeedback.runtime.ringbuffer import RingBuffer
 
 FIELDS = ("raw", "filtered", "envelope", "percent", "state")
+#: Events kept for ``drain_events`` (the oldest go first when nobody drains them).
+MAX_EVENTS = 10_000
 
 
 PipelineFactory = Callable[[StreamInfo], Pipeline]
@@ -73,7 +76,7 @@ class Acquisition:
         self._listeners_lock = threading.Lock()
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._snapshot = LiveSnapshot()
-        self._events: list[Event] = []
+        self._events: collections.deque[Event] = collections.deque(maxlen=MAX_EVENTS)  # nobody may drain them
         self._events_lock = threading.Lock()
         self._quality_lock = threading.Lock()
         self._stop = threading.Event()
@@ -81,6 +84,7 @@ class Acquisition:
         self._expected = 0
         self.samples = 0
         self.program: ProgramDriver | None = None  # reader thread only; the screen reads snapshot().program
+        self.held = 0  # implausible input values replaced by the channel's last plausible one
 
     # --- control -------------------------------------------------------------------------
     def add_listener(self, callback: Callable[[Block], None]) -> None:
@@ -119,7 +123,8 @@ class Acquisition:
 
     def drain_events(self) -> list[Event]:
         with self._events_lock:
-            out, self._events = self._events, []
+            out = list(self._events)
+            self._events.clear()
         return out
 
     def drain_cues(self) -> list[CueEvent]:
@@ -305,6 +310,10 @@ class Acquisition:
             if gap >= self.pipeline.spec.window_samples:
                 self.pipeline.reset()
         out = self.pipeline.process(raw)
+        raw = out.raw  # implausible values held, so the store and the screen never get inf either
+        if out.held:
+            self.held += out.held
+            self._event("held", f"{out.held} implausible values held at the channel's last value", out.held)
         with self._quality_lock:
             self.quality.update(raw)
         program = self.program if self.program is not None and not self.program.done else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from emgfeedback.config import MAX_FS, Band, FilterSpec, StreamInfo
+from emgfeedback.dsp.guard import plausible_limit
 from emgfeedback.dsp.normalize import MvcNormalizer
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.errors import SettingsError
@@ -73,7 +74,7 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
         if opts.profile is not None:
             opts.profile.check_compatible(spec, info)
             normalizer = opts.profile.normalizer(channel_names(info, opts.profile))
-        return Pipeline(spec, normalizer=normalizer, scale=opts.scale)
+        return Pipeline(spec, normalizer=normalizer, scale=opts.scale, limits=plausible_limit(info.adc_max))
 
     def feedback_factory(info: StreamInfo) -> FeedbackEngine:
         names = channel_names(info, opts.profile)
@@ -97,6 +98,10 @@ class Recorder(Protocol):
 
     def stop(self, status: str = "complete", timeout: float = 10.0) -> int | None:
         """Close the recording; returns the stored session's id (None if nothing was stored)."""
+        ...
+
+    def summary_line(self) -> str | None:
+        """One line saying what was recorded, once stopped (None if nothing was)."""
         ...
 
 

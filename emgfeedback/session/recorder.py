@@ -207,6 +207,16 @@ class SessionRecorder:
             text += f", {self.overflows} blocks dropped"
         return text
 
+    def summary_line(self) -> str | None:
+        """One line for the terminal once stopped, e.g. "session 12 recorded: 3 holds, 4 min 10 s"; None if nothing was."""
+        w = self.writer
+        if w is None or w.session_id is None:
+            return None
+        seconds = round(((w.committed_index or w.first_index or 0) - (w.first_index or 0)) / w.fs)
+        length = f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+        gaps = f", {w.stats.gaps} gaps" if w.stats.gaps else ""
+        return f"session {w.session_id} recorded: {w.holds} hold{'' if w.holds == 1 else 's'}, {length}{gaps}"
+
     # --- the writer thread -----------------------------------------------------------------
     def _begin(self) -> None:
         acq, store = self.acquisition, self._store

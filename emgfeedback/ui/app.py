@@ -9,7 +9,11 @@ from pathlib import Path
 
 from emgfeedback.errors import CommandError
 from emgfeedback.runtime.acquisition import Acquisition
-from emgfeedback.runtime.live import ProfileLike, RecorderFactory
+from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
+from emgfeedback.runtime.signals import on_stop_signal
+
+#: How often (ms) the event loop hands control to Python, so Ctrl-C / SIGTERM are noticed promptly.
+SIGNAL_POLL_MS = 200
 
 #: Harmless platform chatter that would only worry a user (no sound server, offscreen plugin limits).
 _QUIET = ("propagateSizeHints", "PulseAudioService", "symbolsresolver", "Using Qt multimedia with FFmpeg")
@@ -63,7 +67,10 @@ def run_dashboard(
     fullscreen: bool = False,
     record: bool = False,
 ) -> int:
-    """Open the window and run the Qt event loop until it closes; returns the exit code."""
+    """Open the window and run the Qt event loop until it closes (Ctrl+Q, Ctrl-C, SIGTERM, --quit-after).
+
+    Returns the exit code; prints one line per recorded session and per saved screenshot.
+    """
     ensure_display(offscreen_ok=screenshot is not None or quit_after is not None)
     quiet_qt_messages()
     from PySide6.QtCore import QTimer
@@ -75,7 +82,17 @@ def run_dashboard(
     assert isinstance(config, DashboardConfig)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgfeedback")
-    window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=recorder_factory)
+    recordings: list[Recorder] = []
+    tracking = None
+    if recorder_factory is not None:
+        factory = recorder_factory
+
+        def tracking(acquisition: Acquisition) -> Recorder:
+            made = factory(acquisition)
+            recordings.append(made)
+            return made
+
+    window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=tracking)
     if window.player.note:
         print(f"emgfeedback: {window.player.note} (see emgfeedback doctor)", file=sys.stderr)
     if fullscreen:
@@ -85,19 +102,44 @@ def run_dashboard(
     if record:
         window.toggle_record()
     failure: list[str] = []
+    saved: list[Path] = []
+    finished = False
+
+    def finish() -> None:
+        """Save the --screenshot, then close the window (which stops recording and acquisition)."""
+        nonlocal finished
+        if finished:
+            return
+        finished = True
+        if screenshot:
+            target = Path(screenshot)
+            if target.parent and not target.parent.exists():
+                failure.append(f"{target.parent}: no such directory for --screenshot: create it first")
+            elif not save_private_image(window.grab(), target):
+                failure.append(f"{target}: could not write the screenshot: check the path and permissions")
+            else:
+                saved.append(target)
+        window.close()
+        app.quit()
+
     if quit_after is not None:
-
-        def finish() -> None:
-            if screenshot:
-                target = Path(screenshot)
-                if target.parent and not target.parent.exists():
-                    failure.append(f"{target.parent}: no such directory for --screenshot: create it first")
-                elif not save_private_image(window.grab(), target):
-                    failure.append(f"{target}: could not write the screenshot: check the path and permissions")
-            window.close()
-
         QTimer.singleShot(int(quit_after * 1000), finish)
-    app.exec()
+    # Ctrl-C / SIGTERM: the handler only queues finish(); the timer lets Python run while Qt waits
+    poll = QTimer()
+    poll.timeout.connect(lambda: None)
+    poll.start(SIGNAL_POLL_MS)
+    print(f"dashboard on {config.source_text}: Ctrl+Q or Ctrl-C quits", file=sys.stderr, flush=True)
+    with on_stop_signal(lambda _name: QTimer.singleShot(0, finish)):
+        app.exec()
+        poll.stop()
+        if window.isVisible():  # the loop ended another way (e.g. a dialog's quit): close cleanly all the same
+            window.close()
+    for recording in recordings:
+        line = recording.summary_line()
+        if line:
+            print(line, flush=True)
+    for path in [*saved, *window.screenshots]:
+        print(f"screenshot saved to {path}", flush=True)
     if failure:
         raise CommandError(failure[0])
     if window.acq.error and not window._built:

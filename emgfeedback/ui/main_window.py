@@ -125,6 +125,7 @@ class Dashboard(QMainWindow):
         self._last_status = 0.0
         self._hints: dict[int, str] = {}
         self._built = False
+        self.screenshots: list[Path] = []  # saved with Ctrl+S
         self.setWindowTitle("emgfeedback - backbend biofeedback")
         self.resize(1400, 900)
         self._build_frame()
@@ -331,8 +332,13 @@ class Dashboard(QMainWindow):
             return
         dot = " \u00b7 "
         overruns = f"{dot}device overruns {stats.overruns}" if stats.overruns else ""
-        self.status_rate.setText(
-            f"{info.fs:g} Hz \u00d7{info.channels}{dot}lost {stats.lost}{dot}reconnects {stats.reconnects}{overruns}"
+        lost = f"lost {stats.lost}" if stats.counter_ok else "counter unreliable"
+        self.status_rate.setText(f"{info.fs:g} Hz \u00d7{info.channels}{dot}{lost}{dot}reconnects {stats.reconnects}{overruns}")
+        self.status_rate.setToolTip(
+            ""
+            if stats.counter_ok
+            else f"the device's packet counter repeats or stands still: every packet is kept, "
+            f"but lost packets cannot be counted from it (lost so far: {stats.lost})"
         )
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
@@ -441,6 +447,8 @@ class Dashboard(QMainWindow):
         """Save the window as PNG (default: the data directory) and return the path."""
         target = Path(path) if path else data_dir() / f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
         saved = save_private_image(self.grab(), target)
+        if saved:
+            self.screenshots.append(target)  # the app names them on exit
         self.statusBar().showMessage(f"saved {target}" if saved else f"could not save {target}: is the folder writable?", 4000)
         return target
 
