@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_firmware_sim import EMGSIM, FIRMWARE, _missing_toolchain
 
-from emgfeedback.io import frame_protocol as fp
+from emgfeedback.io import frame_format as fp
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = FIRMWARE / "emgfeedback" / "emg_protocol.h"
@@ -44,11 +44,11 @@ def test_header_constants_are_the_decoders() -> None:
     assert _value(d["EMG_MIN_FS"]) == fp.MIN_FS
     assert _value(d["EMG_MAX_FS"]) == fp.MAX_FS
     assert _value(d["EMG_MAX_CHANNELS"]) == fp.MAX_CHANNELS
-    assert _value(d["EMG_FLAG_OVERRUN"]) == fp._FLAG_OVERRUN
-    assert _value(d["EMG_FLAG_START"]) == fp._FLAG_START
-    assert _value(d["EMG_TYPE_DATA"]) == fp._TYPE_DATA << 4
-    assert _value(d["EMG_TYPE_INFO"]) == fp._TYPE_INFO << 4
-    assert _value(d["EMG_INFO_MAX_PAYLOAD"]) == fp._INFO_MAX_PAYLOAD
+    assert _value(d["EMG_FLAG_OVERRUN"]) == fp.FLAG_OVERRUN
+    assert _value(d["EMG_FLAG_START"]) == fp.FLAG_START
+    assert _value(d["EMG_TYPE_DATA"]) == fp.TYPE_DATA << 4
+    assert _value(d["EMG_TYPE_INFO"]) == fp.TYPE_INFO << 4
+    assert _value(d["EMG_INFO_MAX_PAYLOAD"]) == fp.INFO_MAX_PAYLOAD
     length = d["EMG_DATA_FRAME_LEN"]  # "(7 + 2 * (n))"
     for n in range(1, fp.MAX_CHANNELS + 1):
         assert eval(length.replace("n", str(n)), {"__builtins__": {}}) == fp.data_frame_length(n)
