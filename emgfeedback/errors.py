@@ -54,3 +54,7 @@ class ExportError(UserError, RuntimeError):
 
 class CommandError(UserError, RuntimeError):
     """A command cannot proceed for a reason of its own (bad combination of flags, missing tool)."""
+
+
+class MissingExtraError(UserError, RuntimeError):
+    """An optional feature whose package is not installed (the message names the pip extra)."""

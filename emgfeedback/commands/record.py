@@ -14,12 +14,14 @@ import numpy as np
 from emgfeedback.commands._common import (
     SECONDS,
     add_filter_args,
+    add_lsl_args,
     add_source_args,
     chain_for,
     check_filter_args,
     check_filter_flags,
     default_profile,
     load_profile_by_name,
+    lsl_publisher,
     source_options,
 )
 from emgfeedback.config import parse_band
@@ -62,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--note", default=None, help="free text stored with the session")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
     add_filter_args(p, from_profile=True)
+    add_lsl_args(p)
     p.set_defaults(func=run)
 
 
@@ -103,8 +106,12 @@ def run(args: argparse.Namespace) -> int:
         auto_start=args.auto_hold,
         scale=getattr(profile, "scale", None),
     )
+    publisher = lsl_publisher(args, args.source)  # a missing mne-lsl is refused before the device opens
     source = open_source(args.source, source_options(args))
     acq = build_acquisition(source, options)
+    if publisher is not None:
+        publisher.attach(acq, profile=getattr(profile, "name", None), frontend=args.frontend or getattr(profile, "frontend", None))
+        print(f"publishing on LSL: {publisher.describe()}", file=sys.stderr, flush=True)
     meta = SessionMeta(
         source=args.source,
         profile=getattr(profile, "name", None),
@@ -159,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
                 next_status += args.status_every
     finally:
         acq.stop()
+        if publisher is not None:
+            publisher.close()
         recorder.stop(status)
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -74,6 +74,12 @@ class Source(ABC):
         self._stop.set()
 
     @property
+    def device_delay_s(self) -> float:
+        """Seconds from a sample's acquisition on the device to its arrival here, beyond the buffering the
+        arrival times show (0 when unknown); LSL back-dates timestamps by it."""
+        return 0.0
+
+    @property
     def description(self) -> str:
         return self._info.description if self._info else type(self).__name__
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from emgfeedback.errors import CommandError
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import ProfileLike
+from emgfeedback.runtime.lsl_out import LslPublisher
 
 #: Harmless platform chatter that would only worry a user (no sound server, offscreen plugin limits).
 _QUIET = ("propagateSizeHints", "PulseAudioService", "symbolsresolver", "Using Qt multimedia with FFmpeg")
@@ -62,6 +63,7 @@ def run_dashboard(
     recorder_factory: Callable[[Acquisition], object] | None = None,
     fullscreen: bool = False,
     record: bool = False,
+    lsl: LslPublisher | None = None,
 ) -> int:
     """Open the window and run the Qt event loop until it closes; returns the exit code."""
     ensure_display(offscreen_ok=screenshot is not None or quit_after is not None)
@@ -75,6 +77,10 @@ def run_dashboard(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("emgfeedback")
     window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=recorder_factory)
+    if lsl is not None:
+        from emgfeedback.ui.lsl_indicator import LslIndicator
+
+        window.statusBar().addPermanentWidget(LslIndicator(lsl, window))
     if fullscreen:
         window.showFullScreen()
     else:
@@ -94,7 +100,11 @@ def run_dashboard(
             window.close()
 
         QTimer.singleShot(int(quit_after * 1000), finish)
-    app.exec()
+    try:
+        app.exec()
+    finally:
+        if lsl is not None:
+            lsl.close()
     if failure:
         raise CommandError(failure[0])
     if window.acq.error and not window._built:

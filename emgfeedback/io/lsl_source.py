@@ -1,0 +1,178 @@
+"""Read any Lab Streaming Layer stream as a source: ``lsl:NAME``, ``lsl:type=EMG`` or ``lsl:source_id=ID``.
+
+Channel names and units come from the stream's description (desc/channels/channel/label, unit). Sample
+indices are absolute, derived from the timestamps and the nominal rate: a jump in the timestamps becomes a
+gap, while jitter (chunked pushes stamped at push time) is tolerated. When the outlet goes and comes back
+with the same source id, liblsl reconnects the inlet and the silence is recorded as a gap and a reconnect.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from emgfeedback.config import StreamInfo
+from emgfeedback.errors import SourceError
+from emgfeedback.io import extras
+from emgfeedback.io.sources import Chunk, Source
+
+#: XDF unit names -> the units our StreamInfo states.
+UNITS = {"microvolts": "uV", "microvolt": "uV", "uv": "uV", "millivolts": "mV", "mv": "mV", "volts": "V", "v": "V"}
+
+
+@dataclass(frozen=True)
+class LslQuery:
+    """Which stream an ``lsl:`` spec asks for (exactly one key is set)."""
+
+    name: str | None = None
+    stype: str | None = None
+    source_id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> LslQuery:
+        """``NAME``, ``name=NAME``, ``type=TYPE`` or ``source_id=ID``."""
+        if not text:
+            raise SourceError("lsl: needs a stream: use lsl:NAME, lsl:type=EMG or lsl:source_id=ID")
+        key, sep, value = text.partition("=")
+        if not sep:
+            return cls(name=text)
+        keys = {"name": "name", "type": "stype", "source_id": "source_id"}
+        if key not in keys or not value:
+            raise SourceError(f"lsl:{text} is not a stream query: use lsl:NAME, lsl:type=EMG or lsl:source_id=ID")
+        return cls(**{keys[key]: value})
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return f"named {self.name!r}"
+        if self.stype is not None:
+            return f"of type {self.stype!r}"
+        return f"with source id {self.source_id!r}"
+
+
+def channel_labels(info: Any) -> tuple[list[str], list[str]]:
+    """(labels, units) from an LSL stream description; empty strings where the stream says nothing."""
+    n = info.n_channels
+    names = info.get_channel_names() or []
+    units = info.get_channel_units() or []
+    labels = [str(x) if x else "" for x in names][:n]
+    unit_list = [str(x) if x else "" for x in units][:n]
+    return labels + [""] * (n - len(labels)), unit_list + [""] * (n - len(unit_list))
+
+
+class IndexFromTimestamps:
+    """Absolute sample indices from LSL timestamps at a nominal rate.
+
+    A chunk continues the stream unless its first timestamp is more than ``gap_s`` later than the next
+    expected sample, in which case the missing span is a gap. The time anchor follows slow drift.
+    """
+
+    def __init__(self, fs: float, gap_s: float = 0.05) -> None:
+        self.fs = fs
+        self.tolerance = max(gap_s * fs, 2.0)
+        self.anchor: float | None = None  # LSL time of index 0
+        self.next = 0
+
+    def place(self, first_stamp: float, n: int) -> tuple[int, int]:
+        """(start index, gap length) of a chunk of ``n`` samples whose first timestamp is ``first_stamp``."""
+        if self.anchor is None:
+            self.anchor = first_stamp
+        ahead = (first_stamp - self.anchor) * self.fs - self.next
+        gap = round(ahead) if ahead > self.tolerance else 0
+        start = self.next + gap
+        residual = (first_stamp - self.anchor) * self.fs - start
+        self.anchor += 0.05 * residual / self.fs  # follow drift and clock corrections slowly
+        self.next = start + n
+        return start, gap
+
+
+class LslSource(Source):
+    """An LSL inlet on the first stream matching ``query`` (resolved within ``resolve_s``)."""
+
+    #: Seconds without samples after which the outlet counts as gone (the next data is a reconnect).
+    SILENT_S = 1.0
+
+    def __init__(self, query: str, *, resolve_s: float = 10.0, fs: float | None = None) -> None:
+        super().__init__()
+        self.query = LslQuery.parse(query)
+        self.spec = f"lsl:{query}"
+        self.resolve_s = resolve_s
+        self.fs_override = fs
+        self.inlet: Any = None
+        self.connected = False
+        self._index: IndexFromTimestamps | None = None
+        self._last_data = 0.0
+
+    def open(self) -> None:
+        lsl = extras.lsl()
+        q = self.query
+        found = lsl.resolve_streams(timeout=self.resolve_s, name=q.name, stype=q.stype, source_id=q.source_id, minimum=1)
+        if not found:
+            raise SourceError(
+                f"no LSL stream {q} found within {self.resolve_s:g} s: start the outlet (e.g. emgfeedback live --lsl) "
+                "or check the name with `emgfeedback devices`"
+            )
+        sinfo = found[0]
+        fs = self.fs_override or sinfo.sfreq
+        if not fs:
+            raise SourceError(f"LSL stream {sinfo.name!r} has an irregular rate (a marker stream): pick a signal stream")
+        if sinfo.dtype is str:
+            raise SourceError(f"LSL stream {sinfo.name!r} carries text, not samples: pick a signal stream")
+        labels, units = channel_labels(sinfo)
+        names = tuple(label or f"ch{i}" for i, label in enumerate(labels))
+        known = {UNITS.get(u.lower(), u) for u in units if u}
+        unit = known.pop() if len(known) == 1 else ("mixed" if known else "counts")
+        if len(set(names)) != len(names):
+            names = tuple(f"{n}_{i}" for i, n in enumerate(names))
+        self._info = StreamInfo(
+            fs=float(fs),
+            channels=sinfo.n_channels,
+            units=unit,
+            channel_names=names,
+            description=f"lsl:{sinfo.name} ({sinfo.stype}, {sinfo.hostname or 'this machine'})",
+        )
+        self.inlet = lsl.StreamInlet(sinfo, max_buffered=60, recover=True, processing_flags=["clocksync"])
+        self.inlet.open_stream(timeout=self.resolve_s)
+        self._index = IndexFromTimestamps(float(fs))
+        self._stop.clear()
+        self.connected = True
+        self._last_data = time.monotonic()
+
+    def read(self, timeout: float = 0.1) -> Chunk | None:
+        if self.inlet is None:
+            self.open()
+        assert self.inlet is not None and self._index is not None
+        if self._stop.is_set():
+            return None
+        try:
+            data, stamps = self.inlet.pull_chunk(timeout=max(timeout, 0.0), max_samples=4096)
+        except Exception as exc:  # noqa: BLE001 - liblsl's "stream lost" and its kin, named for the user
+            raise SourceError(f"{self.spec}: the LSL stream failed ({exc}): restart its outlet") from None
+        now = time.monotonic()
+        if len(stamps) == 0:
+            if self.connected and now - self._last_data > self.SILENT_S:
+                self.connected = False
+            return None
+        samples = np.array(data, dtype=np.float64)  # a copy: mne-lsl reuses its pull buffer
+        stamps = np.asarray(stamps, dtype=np.float64)
+        resumed = not self.connected
+        if resumed:
+            self.connected = True
+            self.stats.reconnects += 1
+        self._last_data = now
+        start, gap = self._index.place(float(stamps[0]), samples.shape[0])
+        if gap:
+            self.stats.gaps.append((start - gap, gap))
+            if not resumed:  # samples missing from a running stream (a silent outlet's span is a reconnect gap)
+                self.stats.lost += gap
+        self.stats.frames += samples.shape[0]
+        return Chunk(start, samples)
+
+    def close(self) -> None:
+        super().close()
+        inlet, self.inlet = self.inlet, None
+        if inlet is not None:
+            inlet.close_stream()
+            del inlet
