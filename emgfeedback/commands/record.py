@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(args.source, source_options(args))
     acq = build_acquisition(source, options)
     if publisher is not None:
-        publisher.attach(acq, profile=getattr(profile, "name", None), frontend=args.frontend or getattr(profile, "frontend", None))
+        publisher.attach(
+            acq, profile=getattr(profile, "name", None), frontend=args.frontend or getattr(profile, "frontend", None)
+        )
         print(f"publishing on LSL: {publisher.describe()}", file=sys.stderr, flush=True)
     meta = SessionMeta(
         source=args.source,

@@ -9,6 +9,7 @@ a jump in the counter is a gap of that many samples.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from typing import Any
@@ -177,9 +178,9 @@ class BrainflowSource(Source):
                 self.stats.frames += data.shape[1]
                 self._split(data)
                 return self._pending.popleft() if self._pending else None
-            if self._seen_data and self.board_id == int(bf.BoardIds.PLAYBACK_FILE_BOARD.value):
-                if now - self._last_data > PLAYBACK_END_S:
-                    raise EOFError(f"{self.spec}: end of the playback file")
+            playback = self.board_id == int(bf.BoardIds.PLAYBACK_FILE_BOARD.value)
+            if self._seen_data and playback and now - self._last_data > PLAYBACK_END_S:
+                raise EOFError(f"{self.spec}: end of the playback file")
             if now >= deadline or self._stop.wait(min(0.01, max(deadline - now, 0.0))):
                 return None
 
@@ -188,8 +189,6 @@ class BrainflowSource(Source):
         board, self.board = self.board, None
         if board is not None:
             bf = extras.require("brainflow")
-            try:
+            with contextlib.suppress(bf.BrainFlowError):
                 board.stop_stream()
-            except bf.BrainFlowError:
-                pass
             board.release_session()

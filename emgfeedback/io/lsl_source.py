@@ -114,7 +114,10 @@ class LslSource(Source):
                 f"no LSL stream {q} found within {self.resolve_s:g} s: start the outlet (e.g. emgfeedback live --lsl) "
                 "or check the name with `emgfeedback devices`"
             )
-        sinfo = found[0]
+        inlet = lsl.StreamInlet(found[0], max_buffered=60, recover=True, processing_flags=["clocksync"])
+        inlet.open_stream(timeout=self.resolve_s)
+        self.inlet = inlet  # closed by close() if the stream is refused below
+        sinfo = inlet.get_sinfo(timeout=self.resolve_s)  # the full description (a resolve result has none)
         fs = self.fs_override or sinfo.sfreq
         if not fs:
             raise SourceError(f"LSL stream {sinfo.name!r} has an irregular rate (a marker stream): pick a signal stream")
@@ -133,8 +136,6 @@ class LslSource(Source):
             channel_names=names,
             description=f"lsl:{sinfo.name} ({sinfo.stype}, {sinfo.hostname or 'this machine'})",
         )
-        self.inlet = lsl.StreamInlet(sinfo, max_buffered=60, recover=True, processing_flags=["clocksync"])
-        self.inlet.open_stream(timeout=self.resolve_s)
         self._index = IndexFromTimestamps(float(fs))
         self._stop.clear()
         self.connected = True

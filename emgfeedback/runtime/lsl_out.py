@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,31 +45,37 @@ def source_id(device: str, profile: str | None, kind: str) -> str:
 class SampleClock:
     """Maps absolute sample indices onto the LSL clock.
 
-    The anchor is the earliest time sample 0 could have been taken given every arrival seen (arrival minus
-    the samples' nominal span), allowed to creep later by ``drift`` s/s so a device clock slightly slower
-    than the host's is followed. ``delay_s`` (the device's own delay) is subtracted on top.
+    The anchor (the LSL time of sample 0) is the earliest one the arrivals of the last ``window_s`` seconds
+    allow: each arrival minus its samples' nominal span. The least-delayed arrival carries no buffering or
+    scheduling delay, and the sliding window lets the anchor follow a device clock that runs slower or faster
+    than the host's. ``delay_s`` (the device's own delay before its samples reach the wire) is subtracted.
     """
 
-    def __init__(self, fs: float, delay_s: float = 0.0, *, drift: float = 2e-4) -> None:
+    def __init__(self, fs: float, delay_s: float = 0.0, *, window_s: float = 5.0) -> None:
         self.fs = fs
         self.delay_s = delay_s
-        self.drift = drift
-        self.anchor: float | None = None
-        self._seen = 0.0
+        self.window_s = window_s
+        self._candidates: deque[tuple[float, float]] = deque()  # (arrival, anchor it allows), anchors increasing
+
+    @property
+    def anchor(self) -> float | None:
+        return self._candidates[0][1] if self._candidates else None
 
     def observe(self, last_index: int, now: float) -> None:
         """Sample ``last_index`` has just arrived at LSL time ``now``."""
         candidate = now - last_index / self.fs
-        if self.anchor is None:
-            self.anchor = candidate
-        else:
-            self.anchor = min(self.anchor + self.drift * max(now - self._seen, 0.0), candidate)
-        self._seen = now
+        q = self._candidates
+        while q and q[-1][1] >= candidate:  # a later arrival that allows an earlier anchor replaces them
+            q.pop()
+        q.append((now, candidate))
+        while len(q) > 1 and q[0][0] < now - self.window_s:
+            q.popleft()
 
     def times(self, indices: np.ndarray | int) -> np.ndarray:
         """LSL timestamps of the samples ``indices``."""
-        assert self.anchor is not None, "observe() an arrival first"
-        return self.anchor + np.asarray(indices, dtype=np.float64) / self.fs - self.delay_s
+        anchor = self.anchor
+        assert anchor is not None, "observe() an arrival first"
+        return anchor + np.asarray(indices, dtype=np.float64) / self.fs - self.delay_s
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,9 @@ class LslPublisher:
 
     def describe(self) -> str:
         """The streams, for a status line."""
-        return f"{self.name} (EMG), {self.name}-mvc (MVC), {self.name}-markers (Markers); visible to every machine on this network"
+        return (
+            f"{self.name} (EMG), {self.name}-mvc (MVC), {self.name}-markers (Markers); visible to every machine on this network"
+        )
 
     def now(self) -> float:
         if self._clock_fn is None:

@@ -10,7 +10,7 @@ from emgfeedback.ui.theme import font
 
 
 class LslIndicator(QLabel):
-    """"LSL on: NAME" in bold while ``publisher`` has outlets; its tooltip says who can see the streams."""
+    """ "LSL on: NAME" in bold while ``publisher`` has outlets; its tooltip says who can see the streams."""
 
     def __init__(self, publisher: LslPublisher, parent: QWidget | None = None) -> None:
         super().__init__(parent)
