@@ -662,10 +662,37 @@ def check_avr(system: System) -> list[Check]:
     return checks
 
 
+#: Optional extras: (check name, distribution, pip extra, what it enables).
+EXTRA_PACKAGES = (
+    ("mne-lsl", "mne-lsl", "lsl", "Lab Streaming Layer: --lsl, --source lsl:..., coach"),
+    ("brainflow", "brainflow", "brainflow", "BrainFlow boards: --source brainflow:..."),
+)
+
+
+def check_extras(system: System) -> list[Check]:
+    """The optional streaming engines: installed (ok) or not (info, with the pip command that adds them)."""
+    out = []
+    for name, dist, extra, what in EXTRA_PACKAGES:
+        version = system.version(dist)
+        if version:
+            out.append(Check(name, Status.OK, f"{version} ({what})"))
+        else:
+            out.append(
+                Check(
+                    name,
+                    Status.INFO,
+                    f"not installed (optional: {what})",
+                    f"{system.executable()} -m pip install 'emgfeedback[{extra}]'",
+                )
+            )
+    return out
+
+
 #: The checks in the order they print; each takes a System and returns its lines.
 CHECKS: tuple[Callable[[System], list[Check]], ...] = (
     check_python,
     check_packages,
+    check_extras,
     check_qt,
     check_serial,
     check_data_dir,

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-image0
   libpulse0 avrdude
   gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat
+  strace  # tests: the LSL no-foreign-address check (test mode only)
 )
 
 missing=()
@@ -42,6 +43,6 @@ stamp=.venv/.emgfeedback-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing emgfeedback and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev,lsl,brainflow]'  # lsl, brainflow: LSL and BrainFlow extras
   touch "$stamp"
 fi
