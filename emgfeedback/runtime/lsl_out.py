@@ -89,6 +89,7 @@ class StreamLayout:
     muscles: tuple[str, ...]
     units: str
     uv_per_count: float | None = None
+    bands: tuple[tuple[float, float], ...] = ()  # (low, high) %MVC per muscle
 
 
 def _describe(info: Any, labels: Sequence[str], units: Sequence[str], types: Sequence[str]) -> None:
@@ -127,6 +128,12 @@ def build_outlets(layout: StreamLayout, delay_s: float) -> tuple[Any, Any, Any]:
     for state in State:
         states.append_child_value(state.key, str(int(state)))
     mvc.desc.append_child_value("athlete", layout.name)
+    bands = mvc.desc.append_child("bands")
+    for muscle, (low, high) in zip(layout.muscles, layout.bands, strict=False):
+        band = bands.append_child("band")
+        band.append_child_value("muscle", muscle)
+        band.append_child_value("low", f"{low:g}")
+        band.append_child_value("high", f"{high:g}")
     markers = lsl.StreamInfo(
         f"{layout.name}-markers", "Markers", 1, 0.0, "string", source_id(layout.device, layout.profile, "markers")
     )
@@ -225,7 +232,9 @@ class LslPublisher:
         if acq is None or acq.info is None or acq.engine is None:
             return False
         info = acq.info
-        layout = StreamLayout(self.name, self.device, self.profile, info.fs, tuple(acq.engine.names), info.units, self._scale())
+        bands = tuple((b.low, b.high) for b in acq.engine.classifier.bands)
+        names = tuple(acq.engine.names)
+        layout = StreamLayout(self.name, self.device, self.profile, info.fs, names, info.units, self._scale(), bands)
         delay = acq.source.device_delay_s
         if self.clock is None:
             self.clock = SampleClock(info.fs, delay)
