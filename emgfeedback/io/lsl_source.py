@@ -148,16 +148,14 @@ class LslSource(Source):
         if self._stop.is_set():
             return None
         try:
-            data, stamps = self.inlet.pull_chunk(timeout=max(timeout, 0.0), max_samples=4096)
+            samples, stamps = self._pull(timeout)
         except Exception as exc:  # noqa: BLE001 - liblsl's "stream lost" and its kin, named for the user
             raise SourceError(f"{self.spec}: the LSL stream failed ({exc}): restart its outlet") from None
         now = time.monotonic()
-        if len(stamps) == 0:
+        if samples is None:
             if self.connected and now - self._last_data > self.SILENT_S:
                 self.connected = False
             return None
-        samples = np.array(data, dtype=np.float64)  # a copy: mne-lsl reuses its pull buffer
-        stamps = np.asarray(stamps, dtype=np.float64)
         resumed = not self.connected
         if resumed:
             self.connected = True
@@ -170,6 +168,23 @@ class LslSource(Source):
                 self.stats.lost += gap
         self.stats.frames += samples.shape[0]
         return Chunk(start, samples)
+
+    def _pull(self, timeout: float) -> tuple[np.ndarray | None, np.ndarray]:
+        """Whatever has arrived, waiting up to ``timeout`` only for the first sample (a chunk pull with a timeout
+        would wait for a full buffer and add its timeout to the latency)."""
+        inlet = self.inlet
+        data, stamps = inlet.pull_chunk(timeout=0.0, max_samples=4096)
+        if len(stamps):
+            return np.array(data, dtype=np.float64), np.array(stamps, dtype=np.float64)  # copies: mne-lsl reuses buffers
+        sample, stamp = inlet.pull_sample(timeout=max(timeout, 0.0))
+        if stamp is None or sample is None or len(sample) == 0:
+            return None, np.empty(0)
+        first = np.array(sample, dtype=np.float64)[None, :]
+        data, stamps = inlet.pull_chunk(timeout=0.0, max_samples=4096)
+        if len(stamps):
+            rest = np.array(data, dtype=np.float64).reshape(len(stamps), -1)
+            return np.vstack([first, rest]), np.concatenate([[float(stamp)], np.asarray(stamps, dtype=np.float64)])
+        return first, np.array([float(stamp)])
 
     def close(self) -> None:
         super().close()
