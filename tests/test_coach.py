@@ -83,3 +83,27 @@ def test_three_athletes_one_goes_stale_focus_by_key(qtbot, show_active, tmp_path
         window.close()
         for a in athletes:
             a.stop()
+
+
+def test_coach_command_renders_offscreen(tmp_path: Path) -> None:
+    """`emgfeedback coach --stream ... --screenshot --quit-after` with one athlete publishing from this test."""
+    import subprocess
+    import sys
+
+    from lsl_util import lsl_env
+
+    athlete = Athlete("dana", seed=5)
+    try:
+        shot = tmp_path / "coach.png"
+        out = subprocess.run(
+            [sys.executable, "-m", "emgfeedback", "coach", "--stream", "dana", "--screenshot", str(shot), "--quit-after", "6"],
+            check=False,
+            env=lsl_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        athlete.stop()
+    assert out.returncode == 0, out.stderr
+    assert shot.stat().st_size > 5_000

@@ -234,3 +234,25 @@ def test_missing_stream_is_one_line() -> None:
     source.resolve_s = 0.5
     with pytest.raises(SourceError, match="no LSL stream named"):
         source.open()
+
+
+def test_devices_lists_lsl_streams() -> None:
+    name = unique("dev")
+    outlet = TestOutlet(name, ["a", "b", "c"], fs=250.0)
+    try:
+
+        def listed() -> dict | None:
+            out = subprocess.run(
+                [sys.executable, "-m", "emgfeedback", "devices", "--lsl", "--json"],
+                check=False,
+                env=lsl_env(),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            return next((s for s in json.loads(out.stdout or "[]") if s["name"] == name), None)
+
+        stream = wait_for(listed, 60, "the stream in devices --lsl")
+    finally:
+        outlet.close()
+    assert stream["source"] == f"lsl:{name}" and stream["channels"] == 3 and stream["fs"] == 250.0 and stream["type"] == "EMG"

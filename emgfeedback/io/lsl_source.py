@@ -52,6 +52,25 @@ class LslQuery:
         return f"with source id {self.source_id!r}"
 
 
+def list_streams(timeout: float = 2.0) -> list[dict[str, Any]]:
+    """Every LSL stream found within ``timeout`` seconds: name, type, channels, rate, host, source id."""
+    lsl = extras.lsl()
+    found = lsl.resolve_streams(timeout=timeout)
+    rows = [
+        {
+            "name": i.name,
+            "type": i.stype,
+            "channels": i.n_channels,
+            "fs": i.sfreq,
+            "host": i.hostname,
+            "source_id": i.source_id,
+            "source": f"lsl:{i.name}",
+        }
+        for i in found
+    ]
+    return sorted(rows, key=lambda r: (r["type"] not in ("EMG", "EXG", "EEG"), r["name"]))
+
+
 def channel_labels(info: Any) -> tuple[list[str], list[str]]:
     """(labels, units) from an LSL stream description; empty strings where the stream says nothing."""
     n = info.n_channels
@@ -111,8 +130,8 @@ class LslSource(Source):
         found = lsl.resolve_streams(timeout=self.resolve_s, name=q.name, stype=q.stype, source_id=q.source_id, minimum=1)
         if not found:
             raise SourceError(
-                f"no LSL stream {q} found within {self.resolve_s:g} s: start the outlet (e.g. emgfeedback live --lsl) "
-                "or check the name with `emgfeedback devices`"
+                f"no LSL stream {q} found within {self.resolve_s:g} s: start the sender (e.g. emgfeedback live --lsl) "
+                "or list the streams with emgfeedback devices --lsl"
             )
         inlet = lsl.StreamInlet(found[0], max_buffered=60, recover=True, processing_flags=["clocksync"])
         inlet.open_stream(timeout=self.resolve_s)
