@@ -60,10 +60,18 @@ class TestOutlet:
 
     __test__ = False
 
-    def __init__(self, name: str, labels: list[str], fs: float = 500.0, chunk: int = 10, unit: str = "microvolts") -> None:
+    def __init__(
+        self,
+        name: str,
+        labels: list[str],
+        fs: float = 500.0,
+        chunk: int = 10,
+        unit: str = "microvolts",
+        source_id: str | None = None,
+    ) -> None:
         import mne_lsl.lsl as lsl
 
-        info = lsl.StreamInfo(name, "EMG", len(labels), fs, "float32", f"test-{name}")
+        info = lsl.StreamInfo(name, "EMG", len(labels), fs, "float32", f"test-{name}" if source_id is None else source_id)
         info.set_channel_names(labels)
         info.set_channel_units([unit] * len(labels))
         info.set_channel_types("emg")

@@ -3,11 +3,13 @@
 Channel names and units come from the stream's description (desc/channels/channel/label, unit). Sample
 indices are absolute, derived from the timestamps and the nominal rate: a jump in the timestamps becomes a
 gap, while jitter (chunked pushes stamped at push time) is tolerated. When the outlet goes and comes back
-with the same source id, liblsl reconnects the inlet and the silence is recorded as a gap and a reconnect.
+(liblsl reconnects it by its source id; a sender without one is looked for again by the same query), the
+silence is recorded as a gap and a reconnect.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +125,8 @@ class LslSource(Source):
         self.connected = False
         self._index: IndexFromTimestamps | None = None
         self._last_data = 0.0
+        self._recoverable = True  # liblsl reconnects by itself only to a stream with a source id
+        self._next_look = 0.0
 
     def open(self) -> None:
         lsl = extras.lsl()
@@ -137,6 +141,7 @@ class LslSource(Source):
         inlet.open_stream(timeout=self.resolve_s)
         self.inlet = inlet  # closed by close() if the stream is refused below
         sinfo = inlet.get_sinfo(timeout=self.resolve_s)  # the full description (a resolve result has none)
+        self._recoverable = bool(sinfo.source_id)
         fs = self.fs_override or sinfo.sfreq
         if not fs:
             raise SourceError(f"LSL stream {sinfo.name!r} has an irregular rate (a marker stream): pick a signal stream")
@@ -161,19 +166,26 @@ class LslSource(Source):
         self._last_data = time.monotonic()
 
     def read(self, timeout: float = 0.1) -> Chunk | None:
-        if self.inlet is None:
+        if self._info is None:
             self.open()
-        assert self.inlet is not None and self._index is not None
+        assert self._index is not None
         if self._stop.is_set():
+            return None
+        if self.inlet is None:  # the stream was lost: look for it again (the same query)
+            self._reopen(timeout)
             return None
         try:
             samples, stamps = self._pull(timeout)
-        except Exception as exc:  # noqa: BLE001 - liblsl's "stream lost" and its kin, named for the user
-            raise SourceError(f"{self.spec}: the LSL stream failed ({exc}): restart its outlet") from None
+        except Exception:  # noqa: BLE001 - liblsl's "stream lost" (a sender without a source id went away)
+            self._drop_inlet()
+            return None
         now = time.monotonic()
         if samples is None:
             if self.connected and now - self._last_data > self.SILENT_S:
                 self.connected = False
+            if not self.connected and not self._recoverable and now >= self._next_look:
+                self._next_look = now + self.SILENT_S  # without a source id, look for the sender again ourselves
+                self._drop_inlet()
             return None
         resumed = not self.connected
         if resumed:
@@ -187,6 +199,32 @@ class LslSource(Source):
                 self.stats.lost += gap
         self.stats.frames += samples.shape[0]
         return Chunk(start, samples)
+
+    def _drop_inlet(self) -> None:
+        inlet, self.inlet = self.inlet, None
+        self.connected = False
+        if inlet is not None:
+            with contextlib.suppress(Exception):
+                inlet.close_stream()
+
+    def _reopen(self, timeout: float) -> None:
+        """Resolve the query again (for at most ``timeout`` s); the same rate and channel count, or an error."""
+        lsl = extras.lsl()
+        q = self.query
+        found = lsl.resolve_streams(timeout=max(timeout, 0.05), name=q.name, stype=q.stype, source_id=q.source_id, minimum=1)
+        if not found:
+            return
+        info = self.info
+        sinfo = found[0]
+        if sinfo.n_channels != info.channels or (self.fs_override is None and sinfo.sfreq != info.fs):
+            raise SourceError(
+                f"{self.spec} came back with {sinfo.n_channels} channels at {sinfo.sfreq:g} Hz instead of "
+                f"{info.channels} at {info.fs:g} Hz: restart emgfeedback for the new stream"
+            )
+        inlet = lsl.StreamInlet(sinfo, max_buffered=60, recover=True, processing_flags=["clocksync"])
+        inlet.open_stream(timeout=self.resolve_s)
+        self._recoverable = bool(sinfo.source_id)
+        self.inlet = inlet  # data after this counts as a reconnect
 
     def _pull(self, timeout: float) -> tuple[np.ndarray | None, np.ndarray]:
         """Whatever has arrived, waiting up to ``timeout`` only for the first sample (a chunk pull with a timeout
