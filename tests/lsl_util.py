@@ -95,6 +95,7 @@ class TestOutlet:
             self.sent += self.chunk
 
     def close(self) -> None:
+        """Stop pushing and destroy the outlet (its stream disappears from the network)."""
         self._stop.set()
         self._thread.join(5)
-        del self.outlet
+        self.outlet._del()  # destroy now, not whenever the garbage collector gets to it

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 pytest.importorskip("mne_lsl")
+
+import itertools
 
 from lsl_util import TestOutlet, counter_csv, lsl_env, start_cli, wait_for
 
@@ -261,48 +261,28 @@ def test_devices_lists_lsl_streams() -> None:
 
 
 def test_a_sender_without_source_id_is_found_again() -> None:
-    """liblsl recovers only streams with a source id; without one the source resolves the name again."""
+    """liblsl recovers only streams with a source id; without one the source resolves the name again, and
+    indices stay consistent (a new inlet's replayed backlog is not delivered twice)."""
     name = unique("nosid")
     outlet = TestOutlet(name, ["a"], fs=500.0, source_id="")
     source = LslSource(name, resolve_s=20)
+    chunks = []
+
+    def read() -> bool:
+        chunk = source.read(0.1)
+        if chunk is not None:
+            chunks.append(chunk)
+        return chunk is not None
+
     try:
         source.open()
-        wait_for(lambda: source.read(0.1) is not None, 20, "data")
+        wait_for(read, 20, "data")
         outlet.close()
-        wait_for(lambda: source.read(0.1) is None and not source.connected, 30, "the sender to go")
+        wait_for(lambda: not read() and not source.connected, 30, "the sender to go")
         outlet = TestOutlet(name, ["a"], fs=500.0, source_id="")
-        wait_for(lambda: source.read(0.1) is not None, 60, "data from the new sender")
-        assert source.stats.reconnects == 1 and source.stats.gaps
+        wait_for(read, 60, "data from the new sender")
+        assert source.stats.reconnects == 1
     finally:
         outlet.close()
         source.close()
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    sizes=st.lists(st.integers(1, 64), min_size=2, max_size=80),
-    jitter=st.lists(st.floats(-0.02, 0.02), min_size=80, max_size=80),
-    gap_at=st.integers(1, 79),
-    gap=st.integers(0, 5000),
-    fs=st.sampled_from([250.0, 500.0, 1000.0, 2000.0]),
-)
-def test_indices_property(sizes: list[int], jitter: list[float], gap_at: int, gap: int, fs: float) -> None:
-    """Chunks stamped with up to +-20 ms of jitter get consecutive indices; one silence longer than the
-    50 ms tolerance (plus the jitter) is one gap of its length (within the jitter), a shorter one none."""
-    index = IndexFromTimestamps(fs, gap_s=0.05)
-    slack = 0.04 * fs + 1  # two jitters' worth, in samples
-    tolerance = max(0.05 * fs, 2.0)
-    gap_at = min(gap_at, len(sizes) - 1)
-    pos, nxt = 0, 0
-    for k, n in enumerate(sizes):
-        silent = gap if k == gap_at else 0
-        pos += silent
-        start, g = index.place(100.0 + pos / fs + jitter[k], n)
-        if silent > tolerance + slack:
-            assert abs(g - silent) <= slack and start == nxt + g
-        elif silent < tolerance - slack:
-            assert g == 0 and start == nxt
-        else:
-            assert start == nxt + g  # near the tolerance either answer is right, but the index stays consistent
-        nxt = start + n
-        pos += n
+    assert all(b.start >= a.stop for a, b in itertools.pairwise(chunks))  # never backwards, never twice

@@ -96,6 +96,14 @@ class IndexFromTimestamps:
         self.anchor: float | None = None  # LSL time of index 0
         self.next = 0
 
+    def already_seen(self, stamps: np.ndarray) -> int:
+        """How many leading samples of a chunk lie before the stream's end so far (more than the tolerance):
+        an outlet replays its backlog to a new inlet, and those samples were delivered already."""
+        if self.anchor is None:
+            return 0
+        late = (stamps - self.anchor) * self.fs < self.next - self.tolerance
+        return int(np.argmin(late)) if not late.all() else int(late.size)
+
     def place(self, first_stamp: float, n: int) -> tuple[int, int]:
         """(start index, gap length) of a chunk of ``n`` samples whose first timestamp is ``first_stamp``."""
         if self.anchor is None:
@@ -192,6 +200,11 @@ class LslSource(Source):
             self.connected = True
             self.stats.reconnects += 1
         self._last_data = now
+        seen = self._index.already_seen(stamps)
+        if seen:
+            samples, stamps = samples[seen:], stamps[seen:]
+            if not len(stamps):
+                return None
         start, gap = self._index.place(float(stamps[0]), samples.shape[0])
         if gap:
             self.stats.gaps.append((start - gap, gap))
