@@ -286,3 +286,28 @@ def test_a_sender_without_source_id_is_found_again() -> None:
         outlet.close()
         source.close()
     assert all(b.start >= a.stop for a, b in itertools.pairwise(chunks))  # never backwards, never twice
+
+
+def test_markers_carry_cues_and_overclench_episodes() -> None:
+    """The demo scenario (30 s delivered at once): a hold, cues and an over-clench episode in the marker stream."""
+    from emgfeedback.calibration import demo_profile
+    from emgfeedback.io.simulated import SimulatedSource
+    from emgfeedback.runtime.live import LiveOptions
+
+    name = unique("mk")
+    profile = demo_profile(4)
+    acq = build_acquisition(SimulatedSource("backbend-hold", backlog_s=30.0), LiveOptions(profile=profile, auto_start=True))
+    publisher = LslPublisher(name, device="simulated").attach(acq, profile=profile.name)
+    acq.start()
+    try:
+        wait_for(lambda: acq.samples >= 30_000, 30, "the 30 s backlog")
+        markers = inlet(f"{name}-markers")  # an outlet hands its backlog to a new inlet
+        texts, stamps = pull_all(markers, lambda d, s: any(str(x[0]).startswith("overclench-end") for x in d), 20)
+    finally:
+        acq.stop()
+        publisher.close()
+    words = [str(t[0]) for t in texts]
+    assert words[0] == "hold-start 1"
+    assert any(w.startswith("overclench-start glute_max") for w in words)
+    assert any(w.startswith("cue over glute_max") for w in words)
+    assert np.all(np.diff(stamps) >= 0)  # in time order

@@ -6,7 +6,8 @@ Three outlets, named after ``--lsl-name NAME`` (default ``emgfeedback``):
 - ``NAME-mvc`` (type ``MVC``): %MVC per muscle, the band state per muscle (0 no signal, 1 below,
   2 in band, 3 over-clench) and ``hold_s`` (seconds into the running hold, NaN between holds);
 - ``NAME-markers`` (type ``Markers``, irregular): ``hold-start N``, ``hold-stop N``, ``cue KIND [MUSCLE]``,
-  ``overclench-start MUSCLE``, ``overclench-end MUSCLE`` and whatever :meth:`LslPublisher.marker` is given.
+  ``overclench-start MUSCLE``, ``overclench-end MUSCLE``, ``gap N`` (samples the device lost) and whatever
+  :meth:`LslPublisher.marker` is given (rep and program events from other parts of the program).
 
 Timestamps are acquisition times: the sample index mapped onto the LSL clock through the least-delayed
 arrival seen (so buffering and jitter do not shift them), back-dated by the source's device delay.
@@ -176,6 +177,7 @@ class LslPublisher:
         self._hold_from: int | None = None
         self._hold_number = 0
         self._over: np.ndarray | None = None
+        self._expected: int | None = None
 
     @property
     def publishing(self) -> bool:
@@ -199,7 +201,7 @@ class LslPublisher:
         self.detach()
         self.acq, self.profile, self.frontend = acq, profile, frontend
         self.clock = None
-        self._hold_from, self._hold_number, self._over = None, 0, None
+        self._hold_from, self._hold_number, self._over, self._expected = None, 0, None, None
         acq.add_listener(self._on_block)
         return self
 
@@ -284,6 +286,10 @@ class LslPublisher:
             self._hold_seconds(block.start, 0, cues)
         events = [(c.index, self._cue_text(c)) for c in cues]
         events += self._overclench(block)
+        if n and self._expected is not None and block.start > self._expected:  # samples the device lost
+            events.append((self._expected, f"gap {block.start - self._expected}"))
+        if n:
+            self._expected = block.stop
         for index, text in sorted(events, key=lambda e: e[0]):
             self.marker(text, index)
 
