@@ -10,7 +10,7 @@ from emgfeedback.commands._common import positive
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "coach",
-        help="one screen for a class: every athlete's %MVC gauges, hold timer and connection, over LSL",
+        help="one screen for a class: every athlete's %%MVC gauges, hold timer and connection, over LSL",
         description="Find the athletes' NAME-mvc streams on the local network (each athlete runs "
         "`emgfeedback live --lsl --lsl-name NAME`) and show one row per athlete: name, a gauge per muscle in its "
         "state colour, the hold timer and the connection (live / stale / gone). Keys 1-9 focus one athlete, "
