@@ -88,6 +88,7 @@ def test_synthetic_board_as_brainflow_states_it() -> None:
         source.close()
     assert [c.start for c in chunks[1:]] == [c.stop for c in chunks[:-1]]  # consecutive, from 0
     assert chunks[0].start == 0 and source.stats.lost == 0
+    assert 0.0 <= source.device_delay_s < 1.0  # measured from BrainFlow's timestamp column
     assert all(c.samples.shape[1] == len(emg) for c in chunks)
 
 

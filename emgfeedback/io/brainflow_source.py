@@ -20,7 +20,7 @@ import numpy as np
 from emgfeedback.config import StreamInfo
 from emgfeedback.errors import SourceError
 from emgfeedback.io import extras
-from emgfeedback.io.sources import Chunk, Source
+from emgfeedback.io.sources import Chunk, LeastDelay, Source
 
 #: Our short names for BrainFlow boards whose enum name is longer than NAME_BOARD.
 ALIASES = {"playback": "PLAYBACK_FILE_BOARD", "streaming": "STREAMING_BOARD"}
@@ -72,6 +72,8 @@ class BrainflowSource(Source):
         self.master_id = 0
         self.rows: list[int] = []
         self.counter_row: int | None = None
+        self.timestamp_row: int | None = None
+        self._delay = LeastDelay()
         self._index = 0
         self._last_counter: int | None = None
         self._pending: deque[Chunk] = deque()
@@ -114,6 +116,10 @@ class BrainflowSource(Source):
                 self.counter_row = int(bf.BoardShim.get_package_num_channel(self.master_id))
             except bf.BrainFlowError:
                 self.counter_row = None
+            try:
+                self.timestamp_row = int(bf.BoardShim.get_timestamp_channel(self.master_id))
+            except bf.BrainFlowError:
+                self.timestamp_row = None
             board = bf.BoardShim(self.board_id, params)
             board.prepare_session()
             board.start_stream(max(int(fs * 60), 1000))
@@ -133,6 +139,11 @@ class BrainflowSource(Source):
         )
         self._stop.clear()
         self._last_data = time.monotonic()
+
+    @property
+    def device_delay_s(self) -> float:
+        """Measured: the least delay from BrainFlow's timestamp column (the board's receive time) to here."""
+        return self._delay.value
 
     def _split(self, data: np.ndarray) -> None:
         """Queue ``data`` (rows x n) as consecutive chunks, a gap wherever the package counter skips."""
@@ -165,6 +176,7 @@ class BrainflowSource(Source):
         if self._pending:
             return self._pending.popleft()
         bf = extras.require("brainflow")
+        playback_board = self.board_id == int(bf.BoardIds.PLAYBACK_FILE_BOARD.value)
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
             try:
@@ -176,10 +188,11 @@ class BrainflowSource(Source):
             if data is not None and data.shape[1]:
                 self._last_data, self._seen_data = now, True
                 self.stats.frames += data.shape[1]
+                if self.timestamp_row is not None and not playback_board:  # a playback file's stamps are old
+                    self._delay.add(now, time.time() - float(data[self.timestamp_row, -1]))
                 self._split(data)
                 return self._pending.popleft() if self._pending else None
-            playback = self.board_id == int(bf.BoardIds.PLAYBACK_FILE_BOARD.value)
-            if self._seen_data and playback and now - self._last_data > PLAYBACK_END_S:
+            if self._seen_data and playback_board and now - self._last_data > PLAYBACK_END_S:
                 raise EOFError(f"{self.spec}: end of the playback file")
             if now >= deadline or self._stop.wait(min(0.01, max(deadline - now, 0.0))):
                 return None

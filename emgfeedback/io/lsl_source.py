@@ -19,7 +19,7 @@ import numpy as np
 from emgfeedback.config import StreamInfo
 from emgfeedback.errors import SourceError
 from emgfeedback.io import extras
-from emgfeedback.io.sources import Chunk, Source
+from emgfeedback.io.sources import Chunk, LeastDelay, Source
 
 #: XDF unit names -> the units our StreamInfo states.
 UNITS = {"microvolts": "uV", "microvolt": "uV", "uv": "uV", "millivolts": "mV", "mv": "mV", "volts": "V", "v": "V"}
@@ -133,6 +133,8 @@ class LslSource(Source):
         self.connected = False
         self._index: IndexFromTimestamps | None = None
         self._last_data = 0.0
+        self._delay = LeastDelay()
+        self._clock: Any = None
         self._recoverable = True  # liblsl reconnects by itself only to a stream with a source id
         self._next_look = 0.0
 
@@ -169,6 +171,7 @@ class LslSource(Source):
             description=f"lsl:{sinfo.name} ({sinfo.stype}, {sinfo.hostname or 'this machine'})",
         )
         self._index = IndexFromTimestamps(float(fs))
+        self._clock = lsl.local_clock
         self._stop.clear()
         self.connected = True
         self._last_data = time.monotonic()
@@ -200,6 +203,7 @@ class LslSource(Source):
             self.connected = True
             self.stats.reconnects += 1
         self._last_data = now
+        self._delay.add(now, float(self._clock()) - float(stamps[-1]))  # the sender's stamp to our arrival
         seen = self._index.already_seen(stamps)
         if seen:
             samples, stamps = samples[seen:], stamps[seen:]
@@ -212,6 +216,11 @@ class LslSource(Source):
                 self.stats.lost += gap
         self.stats.frames += samples.shape[0]
         return Chunk(start, samples)
+
+    @property
+    def device_delay_s(self) -> float:
+        """Measured: the least delay from the sender's timestamps to arrival here over the last seconds."""
+        return self._delay.value
 
     def _drop_inlet(self) -> None:
         inlet, self.inlet = self.inlet, None

@@ -272,6 +272,7 @@ class LslPublisher:
         n = block.raw.shape[0]
         cues = block.feedback.cues if block.feedback is not None else []
         if n:
+            self.clock.delay_s = self.acq.source.device_delay_s if self.acq is not None else 0.0  # measured, may change
             self.clock.observe(block.stop - 1, self.now())
         if self.clock.anchor is None:  # markers before the first sample: nothing to date them by yet
             return
