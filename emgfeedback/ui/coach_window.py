@@ -7,8 +7,8 @@ import math
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFontMetrics, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from emgfeedback.feedback import State
 from emgfeedback.muscles import short_name
@@ -24,6 +24,18 @@ CONNECTION = {
 }
 
 
+def fitted(text: str, width: float, height: float, largest: int = 72) -> QFont:
+    """The largest bold font (points) at which ``text`` fits in ``width`` x ``height`` pixels."""
+    size = largest
+    while size > 9:
+        f = font(size, bold=True)
+        metrics = QFontMetrics(f)
+        if metrics.horizontalAdvance(text) <= width and metrics.height() <= height:
+            return f
+        size -= 2 if size > 24 else 1
+    return font(9, bold=True)
+
+
 class MiniGauge(QWidget):
     """A horizontal %MVC bar (0-100) with the band marked, filled in the state's colour, value and state in words."""
 
@@ -36,10 +48,10 @@ class MiniGauge(QWidget):
         self.band = (30.0, 50.0)
         self.dimmed = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(180, 70)
+        self.setMinimumSize(150, 110)
 
     def sizeHint(self) -> QSize:
-        return QSize(300, 90)
+        return QSize(300, 160)
 
     def set_value(self, value: float, state: State, band: tuple[float, float], dimmed: bool) -> None:
         shown = (round(value) if math.isfinite(value) else None, state, band, dimmed)
@@ -54,21 +66,18 @@ class MiniGauge(QWidget):
         t = self.theme
         w, h = float(self.width()), float(self.height())
         colour = QColor(t.muted if self.dimmed else t.states[self.state])
-        text_h = max(h * 0.42, 18.0)
         value = f"{self.value:.0f}%" if math.isfinite(self.value) else "--"
-        name, status = short_name(self.muscle), f"{value} {STATE_WORDS[self.state].split()[0]}"
-        size = max(int(text_h * 0.5), 10)
-        while size > 9:  # the largest font at which name and status fit side by side
-            metrics = QFontMetrics(font(size, bold=True))
-            if metrics.horizontalAdvance(f"{name}   {status}") <= w and metrics.height() <= text_h:
-                break
-            size -= 1
-        p.setFont(font(size, bold=True))
-        p.setPen(QColor(t.text))
-        p.drawText(QRectF(0, 0, w, text_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        status = f"{value} {STATE_WORDS[self.state].split()[0]}"
+        bar_h = min(max(h * 0.38, 16.0), 120.0)  # a taller row (a focused athlete) gives the room to the words
+        name_h = (h - bar_h) * 0.38
+        status_h = h - bar_h - name_h
+        p.setFont(fitted(short_name(self.muscle), w, name_h))
+        p.setPen(QColor(t.muted if self.dimmed else t.text))
+        p.drawText(QRectF(0, 0, w, name_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, short_name(self.muscle))
+        p.setFont(fitted(status, w, status_h))
         p.setPen(colour)
-        p.drawText(QRectF(0, 0, w, text_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, status)
-        bar = QRectF(2, text_h + 4, w - 4, h - text_h - 8)
+        p.drawText(QRectF(0, name_h, w, status_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, status)
+        bar = QRectF(2, h - bar_h + 2, w - 4, bar_h - 4)
         p.setPen(QPen(QColor(t.grid), 2))
         p.setBrush(QColor(t.background))
         p.drawRoundedRect(bar, 6, 6)
@@ -103,7 +112,7 @@ class AthleteRow(QFrame):
         self.name = QLabel()
         self.name.setFont(font(30, bold=True))
         self.name.setMinimumWidth(260)
-        self.gauge_box = QHBoxLayout()
+        self.gauge_box = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.gauge_box.setSpacing(36)
         self.gauges: list[MiniGauge] = []
         self.timer = QLabel()
@@ -117,6 +126,12 @@ class AthleteRow(QFrame):
         layout.addLayout(self.gauge_box, 1)
         layout.addWidget(self.timer)
         layout.addWidget(self.connection)
+
+    def set_focused(self, focused: bool) -> None:
+        """Alone on the screen: the gauges one under the other (wide bars, large words), a larger name and timer."""
+        self.gauge_box.setDirection(QBoxLayout.Direction.TopToBottom if focused else QBoxLayout.Direction.LeftToRight)
+        for label, normal in ((self.name, 30), (self.timer, 30), (self.connection, 20)):
+            label.setFont(font(int(normal * 1.6) if focused else normal, bold=True))
 
     def show_view(self, view: AthleteView) -> None:
         self.view = view
@@ -199,6 +214,7 @@ class CoachWindow(QMainWindow):
     def _apply_focus(self) -> None:
         for row in self.rows:
             row.setVisible(self.focused is None or row.number == self.focused)
+            row.set_focused(row.number == self.focused)
 
     def refresh(self) -> None:
         t0 = time.perf_counter()
