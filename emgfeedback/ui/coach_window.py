@@ -24,6 +24,11 @@ CONNECTION = {
 }
 
 
+#: The widest texts a gauge shows: the font is sized for these.
+NAME_TEMPLATE = "Glute R"
+STATUS_TEMPLATE = "100% EASE"
+
+
 def fitted(text: str, width: float, height: float, largest: int = 72) -> QFont:
     """The largest bold font (points) at which ``text`` fits in ``width`` x ``height`` pixels."""
     size = largest
@@ -71,10 +76,14 @@ class MiniGauge(QWidget):
         bar_h = min(max(h * 0.38, 16.0), 120.0)  # a taller row (a focused athlete) gives the room to the words
         name_h = (h - bar_h) * 0.38
         status_h = h - bar_h - name_h
-        p.setFont(fitted(short_name(self.muscle), w, name_h))
+        status_font = fitted(STATUS_TEMPLATE, w, status_h)  # one size for every gauge and state: no jumping text
+        name_font = fitted(NAME_TEMPLATE, w, name_h)
+        if name_font.pointSize() > status_font.pointSize():  # the value matters more than the name
+            name_font = font(status_font.pointSize(), bold=True)
+        p.setFont(name_font)
         p.setPen(QColor(t.muted if self.dimmed else t.text))
         p.drawText(QRectF(0, 0, w, name_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, short_name(self.muscle))
-        p.setFont(fitted(status, w, status_h))
+        p.setFont(status_font)
         p.setPen(colour)
         p.drawText(QRectF(0, name_h, w, status_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, status)
         bar = QRectF(2, h - bar_h + 2, w - 4, bar_h - 4)
