@@ -3,6 +3,7 @@ readable on a projector. Number keys focus one athlete, Esc goes back to all."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -30,15 +31,20 @@ STATUS_TEMPLATE = "100% EASE"
 
 
 def fitted(text: str, width: float, height: float, largest: int = 72) -> QFont:
-    """The largest bold font (points) at which ``text`` fits in ``width`` x ``height`` pixels."""
+    """The largest bold font (points) at which ``text`` fits in ``width`` x ``height`` pixels (cached by size)."""
+    return font(_fitted_points(text, int(width), int(height), largest), bold=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _fitted_points(text: str, width: int, height: int, largest: int) -> int:
     size = largest
     while size > 9:
         f = font(size, bold=True)
         metrics = QFontMetrics(f)
         if metrics.horizontalAdvance(text) <= width and metrics.height() <= height:
-            return f
+            return size
         size -= 2 if size > 24 else 1
-    return font(9, bold=True)
+    return 9
 
 
 class MiniGauge(QWidget):
