@@ -70,3 +70,7 @@ class CommandError(UserError, RuntimeError):
 
 class ProgramError(SettingsError):
     """A training program file cannot be used (the message names the file and the field)."""
+
+
+class MissingExtraError(UserError, RuntimeError):
+    """An optional feature whose package is not installed (the message names the pip extra)."""

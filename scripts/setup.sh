@@ -21,7 +21,7 @@ APT_RUNTIME=(
   libpulse0
 )
 # Tests: the AVR toolchain + simulator that build and run the firmware, avrdude, pty tools.
-APT_TEST=(avrdude gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat)
+APT_TEST=(avrdude gcc libc6-dev make gcc-avr avr-libc arduino-core-avr arduino-builder simavr libsimavr-dev socat strace)
 
 APT_PACKAGES=("${APT_RUNTIME[@]}")
 [ "$MODE" = test ] && APT_PACKAGES+=("${APT_TEST[@]}")
@@ -55,8 +55,8 @@ if [ "$MODE" = demo ] && [ -f "$VENV/.emgfeedback-test" ] && [ "$VENV/.emgfeedba
   stamp="$VENV/.emgfeedback-test"
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  target='.'
-  [ "$MODE" = test ] && target='.[dev]'
+  target='.[lsl,brainflow]'  # the LSL and BrainFlow extras: small, and what --lsl and brainflow: sources need
+  [ "$MODE" = test ] && target='.[dev,lsl,brainflow]'
   echo "setup: installing emgfeedback ($MODE set) into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$target"
   touch "$stamp"

@@ -13,6 +13,9 @@ os.environ.setdefault("EMGFEEDBACK_AUDIO", "null")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
+#: Lab Streaming Layer stays on loopback in every test and every process a test starts (inherited).
+LSL_LOOPBACK_CFG = ROOT / "tests" / "lsl_loopback.cfg"
+os.environ["LSLAPICFG"] = str(LSL_LOOPBACK_CFG)
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,8 @@ VERSIONS = {
     "matplotlib": "3.9.0",
     "packaging": "24.1",
     "miniaudio": "1.71",
+    "mne-lsl": "1.14.0",
+    "brainflow": "5.23.0",
 }
 
 
@@ -416,3 +418,13 @@ def test_real_machine_runs_every_check() -> None:
     assert {"python", "PySide6", "serial ports", "data directory", "profiles", "avrdude"} <= names
     assert not any(c.detail.startswith("the check itself failed") for c in report.checks)
     assert by_name(report)["python"].status is Status.OK
+
+
+def test_missing_extras_are_optional_with_the_pip_extra(healthy: dict) -> None:
+    del healthy["versions"]["mne-lsl"]
+    del healthy["versions"]["brainflow"]
+    report = doctor.run_doctor()
+    assert report.ok  # optional: info, not a failure
+    extras = {c.name: c for c in report.checks if c.name in ("mne-lsl", "brainflow")}
+    assert extras["mne-lsl"].status is Status.INFO and "emgfeedback[lsl]" in (extras["mne-lsl"].fix or "")
+    assert extras["brainflow"].status is Status.INFO and "emgfeedback[brainflow]" in (extras["brainflow"].fix or "")

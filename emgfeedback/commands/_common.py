@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from emgfeedback.config import MAX_FS, FilterSpec, InputMode, Mains, parse_mains
-from emgfeedback.errors import SettingsError
+from emgfeedback.errors import CommandError, SettingsError
 from emgfeedback.io.files import parse_columns
 from emgfeedback.io.spec import SourceOptions, describe_spec
 from emgfeedback.runtime.live import ProfileLike
+from emgfeedback.runtime.lsl_out import LslPublisher
 
 
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, default: str | None = None) -> None:
@@ -21,7 +22,8 @@ def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, d
         required=required and default is None,
         default=default,
         metavar="SRC",
-        help="serial port or pyserial URL (/dev/ttyACM0, COM3, loop://), simulated[:SCENARIO] or replay:FILE",
+        help="serial port or pyserial URL (/dev/ttyACM0, COM3, loop://), simulated[:SCENARIO], replay:FILE, "
+        "lsl:NAME (lsl:type=EMG, lsl:source_id=ID) or brainflow:BOARD[?key=value&...]",
     )
     parser.add_argument(
         "--protocol", default="auto", choices=["auto", "frame", "text", "p2"], help="serial stream format (default: auto-detect)"
@@ -36,6 +38,31 @@ def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, d
     )
     parser.add_argument("--channels", type=int, default=None, help="channel count for simulated sources (1-4)")
     parser.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to use from a replayed file")
+
+
+def add_lsl_args(parser: argparse.ArgumentParser) -> None:
+    """--lsl and --lsl-name: publish the run on Lab Streaming Layer (off by default: any machine on the network sees it)."""
+    parser.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish raw EMG, %%MVC + band states and event markers as LSL streams (visible on the local network)",
+    )
+    parser.add_argument(
+        "--lsl-name",
+        default="emgfeedback",
+        metavar="NAME",
+        help="LSL stream name (default emgfeedback; the coach shows it as the athlete's name)",
+    )
+
+
+def lsl_publisher(args: argparse.Namespace, device: str) -> LslPublisher | None:
+    """The LSL publisher --lsl asks for (None without --lsl); refuses a missing mne-lsl with the install hint."""
+    if not getattr(args, "lsl", False):
+        return None
+    name = str(args.lsl_name).strip()
+    if not name:
+        raise CommandError("--lsl-name is empty: give a stream name, e.g. --lsl-name ana")
+    return LslPublisher(name, device=device)
 
 
 def positive(fix: str) -> Callable[[str], float]:

@@ -92,6 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print a JSON list of ports")
     p.add_argument("--all", action="store_true", help="also list legacy ports with no hardware behind them")
+    p.add_argument(
+        "--lsl", action="store_true", help="list the Lab Streaming Layer streams on the network instead (needs the lsl extra)"
+    )
     p.set_defaults(func=run)
 
 
@@ -99,7 +102,26 @@ def _id(port: Port) -> str:
     return f"{port.vid:04X}:{port.pid:04X}" if port.vid is not None and port.pid is not None else "-"
 
 
+def run_lsl(as_json: bool) -> int:
+    """The LSL streams found within 2 s, each with the --source that reads it."""
+    from emgfeedback.io.lsl_source import list_streams
+
+    streams = list_streams()
+    if as_json:
+        print(json.dumps(streams))
+        return 0
+    if not streams:
+        print("no LSL streams found: start the sending program (OpenBCI GUI, Chords, emgfeedback live --lsl) and try again")
+        return 0
+    width = max(len(s["source"]) for s in streams)
+    for s in streams:
+        print(f"{s['source']:<{width}}  {s['type']:<8} {s['channels']:>2} ch  {s['fs']:g} Hz  on {s['host']}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.lsl:
+        return run_lsl(args.json)
     ports = list_ports(args.all)
     if args.json:
         print(json.dumps([asdict(p) for p in ports]))

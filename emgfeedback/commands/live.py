@@ -6,12 +6,14 @@ import argparse
 
 from emgfeedback.commands._common import (
     add_filter_args,
+    add_lsl_args,
     add_source_args,
     chain_for,
     check_filter_args,
     check_filter_flags,
     default_profile,
     load_profile_by_name,
+    lsl_publisher,
     positive,
     source_options,
 )
@@ -36,6 +38,7 @@ def add_dashboard_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="quit after SECONDS (for tests and docs)",
     )
+    add_lsl_args(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +77,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
     # validate the filter flags now, at a nominal rate, so bad flags fail before any window opens
     check_filter_args(args)
     check_filter_flags(args, profile)
+    publisher = lsl_publisher(args, spec)  # a missing mne-lsl is refused before any window opens
 
     def make(profile_: ProfileLike | None) -> Acquisition:
         live = LiveOptions(
@@ -88,7 +92,10 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
         source = open_program_source(spec, options, program, args.speed)
         if backlog_s and hasattr(source, "backlog_s"):
             source.backlog_s = backlog_s
-        return build_acquisition(source, live)
+        acq = build_acquisition(source, live)
+        if publisher is not None:
+            publisher.attach(acq, profile=profile_.name if profile_ is not None else None)
+        return acq
 
     from emgfeedback.ui.app import run_dashboard
     from emgfeedback.ui.main_window import DashboardConfig
@@ -106,6 +113,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
         recorder_factory=recorder,
         fullscreen=args.fullscreen,
         record=args.record,
+        lsl=publisher,
     )
 
 

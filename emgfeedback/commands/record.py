@@ -13,12 +13,14 @@ import numpy as np
 from emgfeedback.commands._common import (
     SECONDS,
     add_filter_args,
+    add_lsl_args,
     add_source_args,
     chain_for,
     check_filter_args,
     check_filter_flags,
     default_profile,
     load_profile_by_name,
+    lsl_publisher,
     source_options,
 )
 from emgfeedback.commands._training import (
@@ -72,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status-every", type=float, default=5.0, metavar="S", help="seconds between status lines (0: none)")
     add_program_args(p)
     add_filter_args(p, from_profile=True)
+    add_lsl_args(p)
     p.set_defaults(func=run)
 
 
@@ -120,8 +123,14 @@ def run(args: argparse.Namespace) -> int:
         ease_out_pct=args.ease_out,
     )
     require_profile(program, profile)
+    publisher = lsl_publisher(args, args.source)  # a missing mne-lsl is refused before the device opens
     source = open_program_source(args.source, source_options(args), program, args.speed)
     acq = build_acquisition(source, options)
+    if publisher is not None:
+        publisher.attach(
+            acq, profile=getattr(profile, "name", None), frontend=args.frontend or getattr(profile, "frontend", None)
+        )
+        print(f"publishing on LSL: {publisher.describe()}", file=sys.stderr, flush=True)
     meta = SessionMeta(
         source=args.source,
         profile=getattr(profile, "name", None),
@@ -143,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         stack.enter_context(on_stop_signal(on_signal))
         stack.callback(lambda: recorder.stop(status))
+        if publisher is not None:
+            stack.callback(publisher.close)  # after the source stopped: nothing is pushed any more
         stack.callback(acq.stop)  # runs first: the source stops, then what it delivered is committed
         acq.start()
         t_open = time.monotonic()

@@ -16,6 +16,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from emgfeedback.doctor.extras_check import check_extras
 from emgfeedback.doctor.probes import (
     AUDIO_LIBS,
     AUDIO_PACKAGE,
@@ -397,6 +398,7 @@ def check_avr(system: System) -> list[Check]:
 CHECKS: tuple[Callable[[System], list[Check]], ...] = (
     check_python,
     check_packages,
+    check_extras,
     check_qt,
     check_audio,
     check_serial,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -40,6 +41,28 @@ class SourceStats:
     overruns: int = 0  # frames the device itself flagged as late (its ADC chain overran the sample period)
     counter_ok: bool = True  # False while the device's frame counter repeats or stands still (loss not countable)
     gaps: list[tuple[int, int]] = field(default_factory=list)  # (start index, length in samples)
+
+
+class LeastDelay:
+    """The smallest delay seen over the last ``window_s`` seconds (arrival minus the device's own timestamp):
+    the part of the delay that is the device's and the link's, without the jitter of buffering."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self._seen: deque[tuple[float, float]] = deque()  # (when, delay), delays increasing
+
+    def add(self, now: float, delay: float) -> None:
+        q = self._seen
+        while q and q[-1][1] >= delay:
+            q.pop()
+        q.append((now, delay))
+        while len(q) > 1 and q[0][0] < now - self.window_s:
+            q.popleft()
+
+    @property
+    def value(self) -> float:
+        """Seconds (0 before any measurement, never negative)."""
+        return max(self._seen[0][1], 0.0) if self._seen else 0.0
 
 
 class Source(ABC):
@@ -90,6 +113,12 @@ class Source(ABC):
     def format_name(self) -> str:
         """The stream format in use: ``frame``, ``p2``, ``text`` for serial, else the kind of source."""
         return type(self).__name__.removesuffix("Source").lower()
+
+    @property
+    def device_delay_s(self) -> float:
+        """Seconds from a sample's acquisition on the device to its arrival here, beyond the buffering the
+        arrival times show (0 when unknown); LSL back-dates timestamps by it."""
+        return 0.0
 
     @property
     def description(self) -> str:

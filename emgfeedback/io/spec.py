@@ -1,6 +1,7 @@
 """Source specification strings, the same for every command.
 
-``simulated[:SCENARIO]``, ``replay:FILE``, or a serial port path / pyserial URL
+``simulated[:SCENARIO]``, ``replay:FILE``, ``lsl:NAME`` (or ``lsl:type=EMG``, ``lsl:source_id=ID``),
+``brainflow:BOARD[?key=value&...]``, or a serial port path / pyserial URL
 (``/dev/ttyACM0``, ``COM3``, ``loop://``, ``socket://host:port``).
 """
 
@@ -32,11 +33,12 @@ class SourceOptions:
 
 
 def describe_spec(spec: str) -> str:
-    """Which kind of source a spec names: simulated, replay or serial."""
+    """Which kind of source a spec names: simulated, replay, lsl, brainflow or serial."""
     if spec == "simulated" or spec.startswith("simulated:"):
         return "simulated"
-    if spec.startswith("replay:"):
-        return "replay"
+    for kind in ("replay", "lsl", "brainflow"):
+        if spec.startswith(f"{kind}:"):
+            return kind
     return "serial"
 
 
@@ -64,6 +66,14 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
         from emgfeedback.io.replay import ReplaySource
 
         return ReplaySource(spec.partition(":")[2], fs=opts.fs, columns=opts.columns, realtime=opts.realtime, loop=opts.loop)
+    if kind == "lsl":
+        from emgfeedback.io.lsl_source import LslSource
+
+        return LslSource(spec.partition(":")[2], fs=opts.fs)
+    if kind == "brainflow":
+        from emgfeedback.io.brainflow_source import BrainflowSource
+
+        return BrainflowSource(spec.partition(":")[2])
     from emgfeedback.io.serial_source import SerialSource
 
     return SerialSource(spec, protocol=opts.protocol, baud=opts.baud, fs=opts.fs)

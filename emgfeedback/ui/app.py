@@ -10,6 +10,7 @@ from pathlib import Path
 from emgfeedback.errors import CommandError
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
+from emgfeedback.runtime.lsl_out import LslPublisher
 from emgfeedback.runtime.signals import on_stop_signal
 
 #: How often (ms) the event loop hands control to Python, so Ctrl-C / SIGTERM are noticed promptly.
@@ -66,6 +67,7 @@ def run_dashboard(
     recorder_factory: RecorderFactory | None = None,
     fullscreen: bool = False,
     record: bool = False,
+    lsl: LslPublisher | None = None,
 ) -> int:
     """Open the window and run the Qt event loop until it closes (Ctrl+Q, Ctrl-C, SIGTERM, --quit-after).
 
@@ -95,6 +97,10 @@ def run_dashboard(
     window = Dashboard(make_acquisition(profile), config, restart=make_acquisition, recorder_factory=tracking)
     if window.player.note:
         print(f"emgfeedback: {window.player.note} (see emgfeedback doctor)", file=sys.stderr)
+    if lsl is not None:
+        from emgfeedback.ui.lsl_indicator import LslIndicator
+
+        window.statusBar().addPermanentWidget(LslIndicator(lsl, window))
     if fullscreen:
         window.showFullScreen()
     else:
@@ -129,11 +135,15 @@ def run_dashboard(
     poll.timeout.connect(lambda: None)
     poll.start(SIGNAL_POLL_MS)
     print(f"dashboard on {config.source_text}: Ctrl+Q or Ctrl-C quits", file=sys.stderr, flush=True)
-    with on_stop_signal(lambda _name: QTimer.singleShot(0, finish)):
-        app.exec()
-        poll.stop()
-        if window.isVisible():  # the loop ended another way (e.g. a dialog's quit): close cleanly all the same
-            window.close()
+    try:
+        with on_stop_signal(lambda _name: QTimer.singleShot(0, finish)):
+            app.exec()
+            poll.stop()
+            if window.isVisible():  # the loop ended another way (e.g. a dialog's quit): close cleanly all the same
+                window.close()
+    finally:
+        if lsl is not None:
+            lsl.close()
     for recording in recordings:
         line = recording.summary_line()
         if line:
