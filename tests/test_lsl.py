@@ -292,20 +292,46 @@ def test_a_sender_without_source_id_is_found_again() -> None:
 def test_markers_carry_cues_and_overclench_episodes() -> None:
     """The demo scenario (60 s delivered at once): holds, cues and over-clench episodes in the marker stream.
 
-    The inlet connects while the backlog is processed, so the earliest markers may come before it: every kind
-    is asked for, not the first one."""
+    The source is held back until the marker inlet is connected, so no marker can go out before it."""
+    import threading
+
     from emgfeedback.calibration import demo_profile
     from emgfeedback.io.simulated import SimulatedSource
+    from emgfeedback.io.sources import Chunk, Source
     from emgfeedback.runtime.live import LiveOptions
+
+    class Held(Source):
+        """One quiet sample (so the outlets open), then the simulated backlog once ``release`` is set."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = SimulatedSource("backbend-hold", backlog_s=60.0)
+            self.release = threading.Event()
+            self.primed = False
+
+        def open(self) -> None:
+            self.inner.open()
+            self._info = self.inner.info
+
+        def read(self, timeout: float = 0.1):
+            if not self.primed:
+                self.primed = True
+                return Chunk(0, np.zeros((1, self.info.channels)))
+            if not self.release.wait(timeout):
+                return None
+            chunk = self.inner.read(timeout)
+            return None if chunk is None else Chunk(chunk.start + 1, chunk.samples)
 
     name = unique("mk")
     profile = demo_profile(4)
-    acq = build_acquisition(SimulatedSource("backbend-hold", backlog_s=60.0), LiveOptions(profile=profile, auto_start=True))
+    source = Held()
+    acq = build_acquisition(source, LiveOptions(profile=profile, auto_start=True))
     publisher = LslPublisher(name, device="simulated").attach(acq, profile=profile.name)
     acq.start()
     try:
         wait_for(lambda: publisher.publishing, 30, "the outlets")
         markers = inlet(f"{name}-markers")
+        source.release.set()
         wait_for(lambda: acq.samples >= 60_000, 60, "the 60 s backlog")
         texts, stamps = pull_all(markers, lambda d, s: any(str(x[0]).startswith("hold-stop") for x in d), 20)
     finally:

@@ -130,7 +130,7 @@ class LslSource(Source):
         self.resolve_s = resolve_s
         self.fs_override = fs
         self.inlet: Any = None
-        self.connected = False
+        self._connected = False
         self._index: IndexFromTimestamps | None = None
         self._last_data = 0.0
         self._delay = LeastDelay()
@@ -173,8 +173,17 @@ class LslSource(Source):
         self._index = IndexFromTimestamps(float(fs))
         self._clock = lsl.local_clock
         self._stop.clear()
-        self.connected = True
+        self._connected = True
         self._last_data = time.monotonic()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the outlet delivers right now (False while it is gone and being looked for)."""
+        return self._connected
+
+    @property
+    def format_name(self) -> str:
+        return "lsl"
 
     def read(self, timeout: float = 0.1) -> Chunk | None:
         if self._info is None:
@@ -192,15 +201,15 @@ class LslSource(Source):
             return None
         now = time.monotonic()
         if samples is None:
-            if self.connected and now - self._last_data > self.SILENT_S:
-                self.connected = False
-            if not self.connected and not self._recoverable and now >= self._next_look:
+            if self._connected and now - self._last_data > self.SILENT_S:
+                self._connected = False
+            if not self._connected and not self._recoverable and now >= self._next_look:
                 self._next_look = now + self.SILENT_S  # without a source id, look for the sender again ourselves
                 self._drop_inlet()
             return None
-        resumed = not self.connected
+        resumed = not self._connected
         if resumed:
-            self.connected = True
+            self._connected = True
             self.stats.reconnects += 1
         self._last_data = now
         self._delay.add(now, float(self._clock()) - float(stamps[-1]))  # the sender's stamp to our arrival
@@ -224,7 +233,7 @@ class LslSource(Source):
 
     def _drop_inlet(self) -> None:
         inlet, self.inlet = self.inlet, None
-        self.connected = False
+        self._connected = False
         if inlet is not None:
             with contextlib.suppress(Exception):
                 inlet.close_stream()

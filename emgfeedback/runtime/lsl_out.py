@@ -278,10 +278,15 @@ class LslPublisher:
             return
         if n:
             stamps = self.clock.times(np.arange(block.start, block.stop))
-            raw_out.push_chunk(np.ascontiguousarray(block.raw, dtype=np.float32), stamps)
             hold = self._hold_seconds(block.start, n, cues)
             mvc = np.hstack([block.percent, block.states.astype(np.float64), hold[:, None]]).astype(np.float32)
-            mvc_out.push_chunk(np.ascontiguousarray(mvc), stamps)
+            raw = np.ascontiguousarray(block.raw, dtype=np.float32)
+            if n == 1:  # one line of a text stream: mne-lsl wants push_sample for a single sample
+                raw_out.push_sample(raw[0], float(stamps[0]))
+                mvc_out.push_sample(np.ascontiguousarray(mvc[0]), float(stamps[0]))
+            else:
+                raw_out.push_chunk(raw, stamps)
+                mvc_out.push_chunk(np.ascontiguousarray(mvc), stamps)
             self.samples += n
         else:
             self._hold_seconds(block.start, 0, cues)
