@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from emgfeedback.config import check_fs
+from emgfeedback.errors import CommandError
 from emgfeedback.io.readers import NAMES, Recording, Selection, open_recording, parse_columns, select
 
 
@@ -30,6 +31,8 @@ def choose(args: argparse.Namespace, rec: Recording) -> Selection:
     if args.fs is not None:
         check_fs(args.fs)  # a bad --fs is refused before anything is compared with it
     sel = select(rec, parse_columns(args.columns), fs=args.fs)
+    if sel.fs is None:
+        raise CommandError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
     for line in sel.messages:
         print(line, file=sys.stderr)
     return sel

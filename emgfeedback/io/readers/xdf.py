@@ -50,13 +50,15 @@ def open(head: Head, stream: str | None = None) -> Recording:
     path = head.path
     quiet = logging.getLogger("pyxdf")
     level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    quiet.setLevel(logging.CRITICAL + 1)  # pyxdf logs a damaged chunk with a traceback
     try:
         streams, _ = pyxdf.load_xdf(str(path), synchronize_clocks=True, handle_clock_resets=True, dejitter_timestamps=True)
     except Exception as exc:  # noqa: BLE001 - pyxdf raises anything on a damaged file; it is one line for the user
         raise RecordingError(f"{path.name}: not a readable XDF file ({type(exc).__name__}: {exc}): check the file") from None
     finally:
         quiet.setLevel(level)
+    if not streams:
+        raise RecordingError(f"{path.name}: not a readable XDF file (no stream in it): check the file")
     numeric = [s for s in streams if _first(s["info"], "channel_format") != "string"]
     markers = [s for s in streams if _first(s["info"], "channel_format") == "string"]
     if not numeric:
