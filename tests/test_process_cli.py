@@ -124,11 +124,13 @@ def test_disk_full_leaves_the_old_file_and_no_partial_one(
     out = tmp_path / "env.csv"
     out.write_text("the previous result\n")
 
+    from emgfeedback.commands import process
+
     def full(stream: object, *args: object, **kwargs: object) -> None:
         stream.write("0.0000,1\n")  # type: ignore[attr-defined]
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savetxt", full)
+    monkeypatch.setattr(process, "write_rows", full)
     assert main(["process", str(f), "--fs", "1000", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"emgfeedback: error: disk full while writing {out}") and err.count("\n") == 1

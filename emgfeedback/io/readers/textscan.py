@@ -188,11 +188,11 @@ class TextTable:
             "delimiter": lay.delimiter,
             "usecols": None if lay.strict else cols,
             "ndmin": 2,
-            "comments": COMMENTS,
+            "comments": "#",  # one character keeps numpy on its C path; a "%" line falls to the slow path
             "dtype": np.float64,
         }
         try:
-            values = np.loadtxt(text, quotechar='"', **kwargs)
+            values = np.loadtxt(text, **kwargs)
             if values.shape[1] != len(cols):
                 raise ValueError("width")
             return values
@@ -202,7 +202,7 @@ class TextTable:
             d = lay.delimiter
             filled = re.sub(rf"(?<={re.escape(d)})(?={re.escape(d)}|$)|^(?={re.escape(d)})", "nan", "".join(text), flags=re.M)
             try:
-                values = np.loadtxt(filled.splitlines(), quotechar='"', **kwargs)
+                values = np.loadtxt(filled.splitlines(), **kwargs)
                 if values.shape[1] == len(cols):
                     return values
             except ValueError:
