@@ -67,7 +67,7 @@ def _text_file(path: Path, megabytes: float) -> int:
 def _read_all(path: Path) -> int:
     rec = open_recording(path)
     n = 0
-    for block in select(rec, [0]).blocks():
+    for block in select(rec, list(range(len(rec.channels)))).blocks():  # every channel, as the references read
         n += block.shape[0]
     rec.close()
     return n
