@@ -24,6 +24,8 @@ VERSIONS = {
     "platformdirs": "4.3.0",
     "matplotlib": "3.9.0",
     "packaging": "24.1",
+    "pyedflib": "0.1.42",
+    "pyxdf": "1.17.5",
 }
 
 

@@ -168,6 +168,7 @@ def test_xdf_clock_resets_use_the_nominal_rate_and_say_so(real_data: Path) -> No
     rec = open_recording(real_data / "xdf_example_clock_resets.xdf", stream="EEG")
     assert rec.channels[0].fs == 100.0
     assert any("segments" in n for n in rec.notes) and any("effective rate" in n for n in rec.notes)
+    assert open_recording(real_data / "xdf_example_clock_resets.xdf", stream=" biosemi ").channels[0].name == "BioSemi 0"
     with pytest.raises(Exception, match="no stream named or typed 'EMG'"):
         open_recording(real_data / "xdf_example_clock_resets.xdf", stream="EMG")
 

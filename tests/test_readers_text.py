@@ -187,6 +187,18 @@ def test_old_openbci_gui_layout(tmp_path: Path) -> None:
     assert [c.kind for c in rec.channels][:6] == [Kind.COUNTER, *[Kind.EMG] * 4, Kind.OTHER]
 
 
+def test_openbci_gui_v5_layout(tmp_path: Path) -> None:
+    head = "%OpenBCI Raw EEG Data\n%Number of channels = 4\n%Sample Rate = 200 Hz\n%Board = OpenBCI_GUI$BoardGanglionBLE\n"
+    exg = ", ".join(f"EXG Channel {i}" for i in range(4))
+    names = f"Sample Index, {exg}, Accel Channel 0, Timestamp, Timestamp (Formatted)\n"
+    rows = "".join(f"{i}, {i}.5, 1, 2, 3, 0.01, {1557936053329 + 5 * i}, 12:00:53.{i:03d}\n" for i in range(8))
+    rec = open_recording(_write(tmp_path, head + names + rows))
+    assert rec.format == "openbci" and rec.channels[1].fs == 200.0
+    assert [c.kind for c in rec.channels] == [Kind.COUNTER, *[Kind.EMG] * 4, Kind.MOTION, Kind.TIME]
+    assert any("Timestamp (Formatted)" in n for n in rec.notes)
+    assert select(rec).names == ("EXG Channel 0", "EXG Channel 1", "EXG Channel 2", "EXG Channel 3")
+
+
 def test_opensignals_two_devices_each_with_its_own_rate(tmp_path: Path) -> None:
     import json
 
