@@ -28,6 +28,8 @@ VERSIONS = {
     "miniaudio": "1.71",
     "mne-lsl": "1.14.0",
     "brainflow": "5.23.0",
+    "pyedflib": "0.1.42",
+    "pyxdf": "1.17.5",
 }
 
 

@@ -24,7 +24,7 @@ def test_process_writes_envelope_csv_equal_to_the_live_chain(real_data: Path, tm
     table = np.loadtxt(out, delimiter=",", skiprows=1)
     assert table.shape == (13820, 3)
     np.testing.assert_allclose(table[:3, 0], [0.0, 0.001, 0.002])
-    data = load_recording(src).select([1, 3]).data
+    data = load_recording(src, [1, 3]).data
     want = Pipeline(FilterSpec(mains=Mains.HZ60)).process(data).envelope
     np.testing.assert_allclose(table[:, 1:], want, rtol=1e-5, atol=1e-9)
 
@@ -52,11 +52,12 @@ def test_process_to_stdout_and_csv_with_header(tmp_path: Path) -> None:
         (["--columns", "0,7"], "1 2\n3 4\n", "column 7 does not exist"),
         (["--fs", "1000", "--window-ms", "1"], "1 2\n3 4\n", "under 2 samples"),
         ([], "1 2\n3 4\n", "give it with --fs"),
-        (["--fs", "1000"], "1 2\n3 x\n", "line 2 is not a row of numbers"),
-        (["--fs", "1000"], "1 2\n3 4 5\n", "rows have different numbers"),
+        (["--fs", "1000"], "1 2\n3 x\n", "line 2: 'x' in field 2 is not a number"),
+        (["--fs", "1000"], "1 2\n3 4 5\n", "line 2 has 3 values where the first row has 2"),
         (["--fs", "1000"], "hello\nworld\n", "no rows of numbers"),
         (["--fs", "1000", "--mains", "55"], "1 2\n3 4\n", "use 50, 60 or off"),
-        (["--fs", "1000", "--columns", "a,b"], "1 2\n3 4\n", "indices like"),
+        (["--fs", "1000", "--columns", "a,b"], "1 2\n3 4\n", "no channel named 'a': the channels are col0, col1"),
+        (["--fs", "1000", "--columns", "-1"], "1 2\n3 4\n", "indices like"),
         (["--fs", "inf"], "1 2\n3 4\n", "sample rate inf Hz is not a finite number"),
         (["--fs", "nan"], "1 2\n3 4\n", "sample rate nan Hz is not a finite number"),
         (["--fs", "0"], "1 2\n3 4\n", "sample rate 0 Hz is not positive"),
@@ -123,11 +124,13 @@ def test_disk_full_leaves_the_old_file_and_no_partial_one(
     out = tmp_path / "env.csv"
     out.write_text("the previous result\n")
 
+    from emgfeedback.commands import process
+
     def full(stream: object, *args: object, **kwargs: object) -> None:
         stream.write("0.0000,1\n")  # type: ignore[attr-defined]
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savetxt", full)
+    monkeypatch.setattr(process, "write_rows", full)
     assert main(["process", str(f), "--fs", "1000", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"emgfeedback: error: disk full while writing {out}") and err.count("\n") == 1

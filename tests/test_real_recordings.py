@@ -14,7 +14,7 @@ from emgfeedback.io.files import load_recording
 
 
 def _envelope(path: Path, column: int, mains: Mains, fs: float = 1000.0) -> np.ndarray:
-    rec = load_recording(path).select([column])
+    rec = load_recording(path, [column])
     return Pipeline(FilterSpec(fs=fs, mains=mains)).process(rec.data).envelope[:, 0]
 
 
@@ -65,7 +65,7 @@ def test_notch_lowers_resting_envelope_of_the_60hz_file(real_data: Path) -> None
 
 
 def test_loader_reads_every_real_format(real_data: Path) -> None:
-    uci = load_recording(real_data / "uci_lowerlimb_4Npie_knee_flexion.txt")
+    uci = load_recording(real_data / "uci_lowerlimb_4Npie_knee_flexion.txt", [0, 1, 2, 3, 4])
     assert uci.data.shape == (13820, 5) and uci.fs == 1000 and uci.names[:4] == ("RF", "BF", "VM", "ST")
     assert uci.units[0] == "mV"
     bio = load_recording(real_data / "biosppy_emg_1.txt")

@@ -55,7 +55,20 @@ def _rows_committed(path: Path) -> int:
 def _start(home: Path, counter: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "EMGFEEDBACK_HOME": str(home)}
     return subprocess.Popen(
-        [sys.executable, "-m", "emgfeedback", "record", "--source", f"replay:{counter}", "--fs", str(FS), "--status-every", "0"],
+        [
+            sys.executable,
+            "-m",
+            "emgfeedback",
+            "record",
+            "--source",
+            f"replay:{counter}",
+            "--fs",
+            str(FS),
+            "--columns",
+            "counter,a,b,c",
+            "--status-every",
+            "0",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,

@@ -37,7 +37,12 @@ def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True, d
         help="sample rate in Hz (required for text streams and files that do not state it)",
     )
     parser.add_argument("--channels", type=int, default=None, help="channel count for simulated sources (1-4)")
-    parser.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to use from a replayed file")
+    parser.add_argument(
+        "--columns",
+        default=None,
+        metavar="COLS",
+        help="channels of a replayed file, by index or name: 1,3 or RF,VM (default: its EMG channels)",
+    )
 
 
 def add_lsl_args(parser: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from emgfeedback.commands._common import (
     source_options,
 )
 from emgfeedback.commands._profile_save import check_destination
+from emgfeedback.commands._recording import add_reader_args
 from emgfeedback.errors import CommandError
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
@@ -112,6 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="without a keyboard, tries per trial before a failed one is skipped (default 3)",
     )
     p.add_argument("--from-recording", default=None, metavar="FILE", help="make the profile from a recording of MVC trials")
+    add_reader_args(p)  # --format, --stream: how to read the --from-recording file
     p.add_argument(
         "--rest-seconds",
         type=float,
@@ -195,31 +197,36 @@ def _from_recording(args: argparse.Namespace) -> int:
     from emgfeedback.calibration.offline import calibrate_recording
     from emgfeedback.calibration.profile import Profile
     from emgfeedback.calibration.saving import calibrated_profile
+    from emgfeedback.commands._recording import choose, open_file
     from emgfeedback.config import StreamInfo
-    from emgfeedback.io.files import load_recording, parse_columns
 
     out = sys.stdout
-    columns = parse_columns(args.columns)
-    rec = load_recording(args.from_recording).select(columns)
-    fs = args.fs if args.fs is not None else rec.fs
+    rec = open_file(args, args.from_recording)
+    try:
+        sel = choose(args, rec)  # any format the readers know; says what it cut, and whether a channel is an envelope
+        data = sel.read()
+    finally:
+        rec.close()
+    fs = sel.fs
+    name = rec.path.name
     if fs is None:
-        raise CommandError(f"{rec.path.name}: the sample rate is not in the file: give it with --fs")
-    names = _column_muscles(args.muscles, rec.channels, rec.names)
+        raise CommandError(f"{name}: the sample rate is not in the file: give it with --fs")
+    names = _column_muscles(args.muscles, len(sel.channels), sel.names)
     spec = filter_spec(args, fs)
-    result = calibrate_recording(rec.data, names, spec, rest_s=args.rest_seconds)
-    units = rec.units[0] if len(set(rec.units)) == 1 else "mixed"
+    result = calibrate_recording(data, names, spec, rest_s=args.rest_seconds)
+    units = sel.units
     info = StreamInfo(
-        fs=float(fs), channels=rec.channels, units=units, channel_names=rec.names, description=f"replay:{rec.path.name}"
+        fs=float(fs), channels=len(sel.channels), units=units, channel_names=sel.names, description=f"replay:{name}"
     )
-    cols = ",".join(map(str, columns)) if columns else "all"
+    cols = ",".join(map(str, sel.indices)) if args.columns else "all"
     print(
-        f"{rec.path.name}: {rec.data.shape[0] / fs:.1f} s at {fs:g} Hz, columns {cols} "
-        f"({', '.join(rec.names)}); rest = quietest {args.rest_seconds:g} s, MVC = highest 500 ms mean",
+        f"{name}: {data.shape[0] / fs:.1f} s at {fs:g} Hz, columns {cols} "
+        f"({', '.join(sel.names)}); rest = quietest {args.rest_seconds:g} s, MVC = highest 500 ms mean",
         file=out,
     )
 
     def make() -> Profile:
-        return calibrated_profile(args.name, result, spec, info, units=units, source=f"recording:{rec.path.name} columns {cols}")
+        return calibrated_profile(args.name, result, spec, info, units=units, source=f"recording:{name} columns {cols}")
 
     return finish(args, result, make, units, out)
 

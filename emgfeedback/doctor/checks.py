@@ -44,6 +44,8 @@ PACKAGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("matplotlib", ("matplotlib",), ">=3.8"),
     ("packaging", ("packaging",), ">=23.0"),
     ("miniaudio", ("miniaudio",), ">=1.70"),
+    ("pyedflib", ("pyedflib",), ">=0.1.38"),
+    ("pyxdf", ("pyxdf",), ">=1.16"),
 )
 #: Why a version is excluded, said in the fix.
 EXCLUDED_WHY = {("PySide6", "6.12.0"): "6.12.0 crashes on Python 3.11 (it over-releases None after ~1000 painter calls)"}

@@ -20,7 +20,7 @@ class SourceOptions:
 
     fs: float | None = None
     channels: int | None = None
-    columns: list[int] | None = None
+    columns: list[int | str] | None = None
     protocol: str = "auto"
     baud: int | None = None
     realtime: bool = True

@@ -64,25 +64,38 @@ def channel_names(info: StreamInfo, profile: ProfileLike | None) -> list[str]:
     return list(info.names)
 
 
+def make_pipeline(info: StreamInfo, options: LiveOptions) -> Pipeline:
+    """The live chain for a stream: the options' filters at its rate, normalized by the profile (checked against it)."""
+    spec = options.filters(info.fs)
+    normalizer = None
+    if options.profile is not None:
+        options.profile.check_compatible(spec, info)
+        normalizer = options.profile.normalizer(channel_names(info, options.profile))
+    return Pipeline(spec, normalizer=normalizer, scale=options.scale, limits=plausible_limit(info.adc_max))
+
+
+def make_feedback(info: StreamInfo, options: LiveOptions) -> FeedbackEngine:
+    """The feedback engine for a stream: bands per muscle, hysteresis and dwell at its rate."""
+    names = channel_names(info, options.profile)
+    bands = [options.muscle_bands.get(n, options.band) for n in names]
+    return FeedbackEngine(names, bands, info.fs, auto_start=options.auto_start, ease_out_pct=options.ease_out_pct)
+
+
 def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acquisition:
-    """An Acquisition (not started) whose chain and feedback are set up once the source is open."""
+    """An Acquisition (not started) whose chain and feedback are set up once the source is open.
+
+    ``process --profile`` builds the same two pieces with :func:`make_pipeline` and :func:`make_feedback`,
+    so a recording processed offline gets the states a live run would have shown.
+    """
     opts = options or LiveOptions()
-
-    def pipeline_factory(info: StreamInfo) -> Pipeline:
-        spec = opts.filters(info.fs)
-        normalizer = None
-        if opts.profile is not None:
-            opts.profile.check_compatible(spec, info)
-            normalizer = opts.profile.normalizer(channel_names(info, opts.profile))
-        return Pipeline(spec, normalizer=normalizer, scale=opts.scale, limits=plausible_limit(info.adc_max))
-
-    def feedback_factory(info: StreamInfo) -> FeedbackEngine:
-        names = channel_names(info, opts.profile)
-        bands = [opts.muscle_bands.get(n, opts.band) for n in names]
-        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start, ease_out_pct=opts.ease_out_pct)
-
     mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
-    acq = Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
+    acq = Acquisition(
+        source,
+        lambda info: make_pipeline(info, opts),
+        feedback=lambda info: make_feedback(info, opts),
+        ring_seconds=opts.ring_seconds,
+        mains_hz=mains,
+    )
     if opts.program is not None:
         acq.send(StartProgram(opts.program))  # applied before the first block
     return acq
