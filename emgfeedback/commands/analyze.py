@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from emgfeedback.commands._common import add_filter_args, filter_spec
-from emgfeedback.errors import CommandError, RecordingError
-from emgfeedback.io.files import Recording, load_recording, parse_columns
+from emgfeedback.commands._recording import add_reader_args, choose, open_file
+from emgfeedback.errors import CommandError
+from emgfeedback.io.files import Recording
 
 
 def hold_span(text: str) -> tuple[float, float]:
@@ -39,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="a recording (any file `emgfeedback inspect` reads)")
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate, if the file does not state it")
-    p.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to analyze (default: all)")
+    p.add_argument(
+        "--columns", default=None, metavar="A,B,...", help="channels to analyze, by index or name (default: the EMG ones)"
+    )
+    add_reader_args(p)
     p.add_argument(
         "--hold", type=hold_span, action="append", required=True, metavar="START-END", help="a hold, seconds (repeatable)"
     )
@@ -48,14 +52,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_file(path: str, fs: float | None, columns: list[int] | None) -> Recording:
-    """The one place that reads the file (so another reader can be swapped in)."""
-    rec = load_recording(path).select(columns)
-    if fs is not None:
-        rec = Recording(rec.path, rec.data, fs, rec.names, rec.units)
-    if rec.fs is None:
-        raise RecordingError(f"{path}: the file does not state its sample rate: give --fs HZ")
-    return rec
+def read_file(args: argparse.Namespace) -> Recording:
+    """The file through the readers (any format ``inspect`` reads): the channels asked for, at the file's or --fs's rate."""
+    rec = open_file(args, args.file)
+    try:
+        sel = choose(args, rec)  # refuses two rates at once and says what it cut
+        data = sel.read()
+    finally:
+        rec.close()
+    units = tuple(c.units or "units" for c in sel.channels)
+    return Recording(rec.path, np.ascontiguousarray(data), sel.fs, sel.names, units, sel)
 
 
 def analyze(rec: Recording, holds: list[tuple[float, float]], args: argparse.Namespace) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def _fmt(v: object, spec: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = read_file(args.file, args.fs, parse_columns(args.columns))
+    rec = read_file(args)
     result = analyze(rec, args.hold, args)
     out = sys.stdout
     if args.json:
