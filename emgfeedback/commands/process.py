@@ -11,6 +11,7 @@ import numpy as np
 
 from emgfeedback.commands._common import add_filter_args, filter_spec
 from emgfeedback.config import FilterSpec
+from emgfeedback.dsp.latency import cue_latency_ms
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.errors import CommandError
 from emgfeedback.io.files import Recording, load_recording, parse_columns
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "process",
         help="run the filter chain offline over a recording, write the envelope as CSV",
-        description="Run the same causal chain as live (DC removal, band-pass, notch, moving RMS) over a "
+        description="Run the same causal chain as live (DC removal, band-pass, notch, envelope estimator) over a "
         "recording and write CSV with header time_s,ch0_envelope,... (envelope in the input's units).",
         epilog="example:\n"
         "  emgfeedback process knee_flexion.txt --fs 1000 --columns 1,3 --mains 60 --out knee.csv\n"
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             _write(stream, rec, spec)
     print(
         f"wrote {rec.data.shape[0]} rows x {rec.channels} channels to {out_path} "
-        f"(envelope delay {spec.envelope_delay_ms:.0f} ms)",
+        f"(estimator {spec.estimator.value}, measured cue delay ~{cue_latency_ms(spec):.0f} ms)",
         file=sys.stderr,
     )
     return 0

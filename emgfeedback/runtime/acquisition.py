@@ -258,7 +258,7 @@ class Acquisition:
         out = self.pipeline.process(raw)
         update = None
         if self.engine is not None:
-            update = self.engine.process(start, out.percent)
+            update = self.engine.process(start, out.percent, out.spread)
             self._collect(update.cues, update.finished_holds)
         block = Block(start, raw, out.filtered, out.envelope, out.percent, update)
         fields = {"raw": raw, "filtered": out.filtered, "envelope": out.envelope, "percent": out.percent}

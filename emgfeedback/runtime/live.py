@@ -5,7 +5,7 @@ The dashboard, ``record`` and ``demo`` all start here, so they process identical
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,11 +19,24 @@ from emgfeedback.runtime.acquisition import Acquisition
 
 
 class ProfileLike(Protocol):
-    """What a live run needs of a calibration profile."""
+    """What a live run and the commands need of a calibration profile (calibration.Profile is one)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def filters(self) -> FilterSpec:
+        """The chain the calibration was measured with (its estimator included)."""
+        ...
+
+    @property
+    def muscles(self) -> Mapping[str, int]:
+        """Muscle name -> channel."""
+        ...
 
     def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None: ...
+
+    def check_filters(self, spec: FilterSpec) -> None: ...
 
     def normalizer(self, names: Sequence[str] | None = None) -> MvcNormalizer: ...
 
@@ -44,18 +57,16 @@ class LiveOptions:
 
 def channel_names(info: StreamInfo, profile: ProfileLike | None) -> list[str]:
     """Muscle names for the channels: the profile's map when there is one, else the stream's names."""
-    if profile is not None:
-        muscles = getattr(profile, "muscles", None)
-        if muscles:
-            names = list(info.names)
-            for muscle, ch in dict(muscles).items():
-                if ch >= info.channels:
-                    raise SettingsError(
-                        f"profile {profile.name!r} needs channel {ch} for {muscle} but the source has "
-                        f"{info.channels}: connect that sensor or calibrate a new profile"
-                    )
-                names[ch] = muscle
-            return names
+    if profile is not None and profile.muscles:
+        names = list(info.names)
+        for muscle, ch in profile.muscles.items():
+            if ch >= info.channels:
+                raise SettingsError(
+                    f"profile {profile.name!r} needs channel {ch} for {muscle} but the source has "
+                    f"{info.channels}: connect that sensor or calibrate a new profile"
+                )
+            names[ch] = muscle
+        return names
     return list(info.names)
 
 
@@ -74,7 +85,8 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
     def feedback_factory(info: StreamInfo) -> FeedbackEngine:
         names = channel_names(info, opts.profile)
         bands = [opts.muscle_bands.get(n, opts.band) for n in names]
-        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start)
+        estimator = opts.filters(info.fs).estimator  # the decision tuned with the chain's estimator
+        return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start, envelope=estimator)
 
     mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
     return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)

@@ -103,7 +103,7 @@ def record_offline(
                     if start < b <= stop:
                         engine.stop_hold(b)
                 out = pipeline.process(raw)
-                update = engine.process(start, out.percent)
+                update = engine.process(start, out.percent, out.spread)
                 writer.add_block(Block(start, raw, out.filtered, out.envelope, out.percent, update))
                 if writer.pending_rows >= commit_every:
                     writer.commit()
