@@ -107,7 +107,8 @@ def test_a_scripted_step_is_reported_within_the_bound(
     reference: MvcNormalizer, before: float, after: float, target: State
 ) -> None:
     step = 3000  # the true crossing, sample index
-    script = Script("step", np.array([0.0, 3.0, 3.001, 4.0]), np.array([[before] * CH, [before] * CH, [after] * CH, [after] * CH]))
+    levels = np.array([[before] * CH, [before] * CH, [after] * CH, [after] * CH])
+    script = Script("step", np.array([0.0, 3.0, 3.001, 4.0]), levels)
     for seed in (0, 1, 2):
         states = _states(_samples(script, seed), reference)
         assert (states[2000:step] != target).all(), "the state before the step is already the new one"

@@ -30,3 +30,9 @@ def cue_latency_ms(spec: FilterSpec) -> float:
         return float(np.interp(w, windows, values))
     slope = (values[-1] - values[-2]) / (windows[-1] - windows[-2])  # beyond the table: the last slope
     return float(values[-1] + slope * (w - windows[-1]))
+
+
+def describe_envelope(spec: FilterSpec) -> str:
+    """The estimator in a few words, e.g. ``adaptive (cue delay ~80 ms)`` or ``rms 150 ms (cue delay ~240 ms)``."""
+    name = "adaptive" if spec.estimator is Envelope.ADAPTIVE else f"{spec.estimator.value} {spec.window_ms:g} ms"
+    return f"{name} (cue delay ~{cue_latency_ms(spec):.0f} ms)"
