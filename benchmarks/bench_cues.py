@@ -12,7 +12,7 @@ every estimator is normalized to the same truth.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +50,15 @@ class Setting:
 SETTINGS = (
     Setting("rms150_band", FilterSpec(fs=FS, envelope=Envelope.RMS), "band"),  # today's default
     Setting("rms50_band", FilterSpec(fs=FS, envelope=Envelope.RMS, window_ms=50), "band"),
+    Setting("rms100_band", FilterSpec(fs=FS, envelope=Envelope.RMS, window_ms=100), "band"),
+    Setting("rms300_band", FilterSpec(fs=FS, envelope=Envelope.RMS, window_ms=300), "band"),
     Setting("adaptive_band", FilterSpec(fs=FS, envelope=Envelope.ADAPTIVE), "band"),
     Setting("adaptive_sequential", FilterSpec(fs=FS, envelope=Envelope.ADAPTIVE), "sequential"),
 )
 
 
-def step_script() -> tuple[Script, list[tuple[float, str, State]]]:
-    """Centre -> target -> centre for every target; returns the script and (time, kind, state after) per crossing."""
+def step_script() -> tuple[Script, list[tuple[float, str, State, float]]]:
+    """Centre -> target -> centre for every target; returns the script and (time, kind, state after, size) per crossing."""
     times, levels, crossings = [0.0], [CENTRE], []
     t = 0.0
 
@@ -64,8 +66,8 @@ def step_script() -> tuple[Script, list[tuple[float, str, State]]]:
         nonlocal t
         t += STEP_HOLD_S
         times.extend([t, t + 0.001])
+        crossings.append((t, kind, state, abs(level - levels[-1])))
         levels.extend([levels[-1], level])
-        crossings.append((t, kind, state))
 
     for target in UP_TARGETS:
         go(target, "into_over", State.OVER)
@@ -112,26 +114,20 @@ def run_setting(setting: Setting, x: np.ndarray, norm: MvcNormalizer) -> np.ndar
     return np.concatenate(states)
 
 
-def latencies(states: np.ndarray, crossings: list[tuple[float, str, State]]) -> dict[str, list[float]]:
-    """Per kind: ms from each true crossing to the first reported sample in the new state (a miss counts the full hold)."""
+def latencies(states: np.ndarray, crossings: list[tuple[float, str, State, float]]) -> dict[str, list[float]]:
+    """Per kind (and kind + step size): ms from each true crossing to the first sample reported in the new
+    state; a crossing never reported counts the whole hold that follows it."""
     out: dict[str, list[float]] = {}
-    for t, kind, target in crossings:
+    for t, kind, target, size in crossings:
         i0 = round(t * FS) + 1
         i1 = i0 + round(STEP_HOLD_S * FS)
         for c in range(states.shape[1]):
             hit = np.flatnonzero(states[i0:i1, c] == target)
             lat = (hit[0] if hit.size else i1 - i0) * 1000.0 / FS
             out.setdefault(kind, []).append(lat)
-            out.setdefault(f"{kind}_{abs(levels_at(t)):g}", []).append(lat)
+            out.setdefault(f"{kind}_{size:g}pt", []).append(lat)
+            out.setdefault("all", []).append(lat)
     return out
-
-
-_STEP_SIZES: dict[float, float] = {}
-
-
-def levels_at(t: float) -> float:
-    """The size (points) of the step at time ``t`` (filled by :func:`run`)."""
-    return _STEP_SIZES[t]
 
 
 def hold_figures(states: np.ndarray) -> tuple[float, float]:
@@ -145,25 +141,18 @@ def hold_figures(states: np.ndarray) -> tuple[float, float]:
 def evaluate(settings: tuple[Setting, ...] = SETTINGS, seeds: int = SEEDS) -> dict[str, dict[str, float]]:
     """Every figure of every setting: {setting: {figure: value}}."""
     script, crossings = step_script()
-    _STEP_SIZES.clear()
-    prev = CENTRE
-    for t, _, _ in crossings:
-        level = float(script.level_at(t + 0.01)[0, 0])
-        _STEP_SIZES[t] = abs(level - prev) if level != CENTRE else abs(prev - CENTRE)
-        prev = level
     steps = [_samples(script, seed) for seed in range(seeds)]
     holds = {level: [_samples(hold_script(level), 100 + seed) for seed in range(seeds)] for level in HOLDS}
     results: dict[str, dict[str, float]] = {}
     norms: dict[tuple[object, ...], MvcNormalizer] = {}
     for setting in settings:
-        key = (setting.spec.window_ms,)
-        norm = norms.setdefault(key, reference(setting.spec))
+        norm = norms.setdefault((setting.spec.window_ms,), reference(setting.spec))
         figs: dict[str, float] = {}
         lat: dict[str, list[float]] = {}
         for x in steps:
             for kind, values in latencies(run_setting(setting, x, norm), crossings).items():
                 lat.setdefault(kind, []).extend(values)
-        for kind, values in lat.items():
+        for kind, values in sorted(lat.items(), key=lambda kv: (kv[0] != "all", kv[0])):
             figs[f"latency_{kind}_median_ms"] = float(np.median(values))
             figs[f"latency_{kind}_p95_ms"] = float(np.percentile(values, 95))
         for level, runs in holds.items():
@@ -174,12 +163,12 @@ def evaluate(settings: tuple[Setting, ...] = SETTINGS, seeds: int = SEEDS) -> di
     return results
 
 
-KINDS = ("into_over", "back_into_band", "into_below", "into_band_from_below")
 UNITS = {"ms": "ms", "per_min": "changes/min", "pp": "pp"}
 
 
-def run(select: Callable[[Setting], bool] = lambda s: True) -> Iterator[Figure]:
-    results = evaluate(tuple(s for s in SETTINGS if select(s)))
+def run() -> Iterator[Figure]:
+    chosen = os.environ.get("EMGFEEDBACK_BENCH_CUES")  # e.g. "rms150_band,adaptive_sequential"
+    results = evaluate(tuple(s for s in SETTINGS if not chosen or s.name in chosen.split(",")))
     for name, figs in results.items():
         for key, value in figs.items():
             unit = next(u for suffix, u in UNITS.items() if key.endswith(suffix))
