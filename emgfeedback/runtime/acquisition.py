@@ -19,7 +19,7 @@ from emgfeedback.config import StreamInfo
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
 from emgfeedback.feedback import CueEvent, FeedbackEngine, HoldSummary
-from emgfeedback.io.sources import Source, SourceStats
+from emgfeedback.io.sources import Chunk, Source, SourceStats
 from emgfeedback.runtime.blocks import Block, Event, HoldView, LiveSnapshot
 from emgfeedback.runtime.commands import Command, SetAutoStart, StartHold, StopHold, ToggleHold
 from emgfeedback.runtime.ringbuffer import RingBuffer
@@ -43,8 +43,10 @@ class Acquisition:
         feedback: FeedbackFactory | None = None,
         ring_seconds: float = 60.0,
         mains_hz: float | None = 50.0,
+        batch_s: float = 0.0,
     ) -> None:
         self.source = source
+        self.batch_s = batch_s  # chunks are gathered up to this much signal before processing (0: each at once)
         self.factory = factory
         self.feedback_factory = feedback
         self.engine: FeedbackEngine | None = None
@@ -167,11 +169,20 @@ class Acquisition:
             )
             self.opened.set()
             self._event("open", info.description)
-            while not self._stop.is_set():
-                chunk = self.source.read(0.05)
-                if chunk is None or chunk.samples.shape[0] == 0:
-                    continue
-                self._handle(chunk.start, chunk.samples)
+            batch = round(self.batch_s * info.fs)
+            pending: list[Chunk] = []
+            try:
+                while not self._stop.is_set():
+                    chunk = self.source.read(0.05)
+                    if chunk is not None and chunk.samples.shape[0]:
+                        if pending and chunk.start != pending[-1].start + pending[-1].samples.shape[0]:
+                            self._handle_all(pending)  # a gap: what came before is processed on its own
+                        pending.append(chunk)
+                        if sum(c.samples.shape[0] for c in pending) < batch:
+                            continue  # batch work: one pass of the chain, feedback and store per batch
+                    self._handle_all(pending)
+            finally:
+                self._handle_all(pending)
         except EOFError as exc:
             self._event("end", str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure ends the thread cleanly and is reported
@@ -183,6 +194,15 @@ class Acquisition:
             finally:
                 self.opened.set()
                 self.finished.set()
+
+    def _handle_all(self, pending: list[Chunk]) -> None:
+        """Process the gathered contiguous chunks as one block, and empty the list."""
+        if not pending:
+            return
+        start = pending[0].start
+        raw = pending[0].samples if len(pending) == 1 else np.concatenate([c.samples for c in pending])
+        pending.clear()
+        self._handle(start, raw)
 
     def _apply_commands(self, at: int) -> None:
         """Apply every queued command in order; a pending hold change is flushed before the next one."""

@@ -52,6 +52,9 @@ class LiveOptions:
     auto_start: bool = False
     scale: float | None = None
     ring_seconds: float = 60.0
+    #: Signal gathered before each pass of the chain (s): 0 for a screen or sound cue; a recorder with no
+    #: one watching batches 100 ms and saves most of the per-chunk work.
+    batch_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,4 +92,6 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
         return FeedbackEngine(names, bands, info.fs, auto_start=opts.auto_start, envelope=estimator)
 
     mains = opts.filters(MAX_FS).mains.hz  # the mains choice does not depend on the rate
-    return Acquisition(source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains)
+    return Acquisition(
+        source, pipeline_factory, feedback=feedback_factory, ring_seconds=opts.ring_seconds, mains_hz=mains, batch_s=opts.batch_s
+    )

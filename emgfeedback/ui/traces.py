@@ -16,15 +16,21 @@ from emgfeedback.muscles import display_name
 from emgfeedback.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
 from emgfeedback.ui.theme import DARK, Theme, font
 
-#: At most this many points per curve are drawn: the envelope is smooth (150 ms window), so striding loses
-#: nothing visible; with the 3 px pens a point every ~3 px of a 1400 px wide window is as fine as it looks.
+#: At most this many points per curve are drawn: the envelope is smooth, so striding loses nothing visible.
 MAX_POINTS = 450
+#: Pixels of plot width per drawn point: a 3 px pen's cost grows with its points (a 1300 px plot draws ~220),
+#: and a point every 6 px still shows every change the envelope can make within a frame of history.
+PX_PER_POINT = 6
+#: Fewest points per curve, however narrow the window.
+MIN_POINTS = 100
 #: The raw (filtered) trace keeps its peaks by min/max pairs, at most this many points.
 RAW_MAX_POINTS = 700
 
 
-def _stride(n: int) -> int:
-    return max(1, math.ceil(n / MAX_POINTS))
+def _stride(n: int, width_px: float = PX_PER_POINT * MAX_POINTS) -> int:
+    """Samples per drawn point for ``n`` samples on a plot ``width_px`` wide (decimated to the pixel width)."""
+    points = min(max(width_px / PX_PER_POINT, MIN_POINTS), MAX_POINTS)
+    return max(1, math.ceil(n / points))
 
 
 def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = RAW_MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +202,7 @@ class TraceView(QWidget):
 
     def stride(self) -> int:
         """Samples per drawn point for the current history length."""
-        return _stride(self.samples)
+        return _stride(self.samples, self.env_plot.getViewBox().width() or PX_PER_POINT * MAX_POINTS)
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
