@@ -36,6 +36,8 @@ MAX_WINDOW_S = 2.0
 RATIOS = (1.3, 2.0)
 #: CUSUM alarm threshold (nats of evidence for a change).
 THRESHOLD = 8.0
+#: From this many blocks in one call (offline arrays), the recursion runs per channel on Python floats.
+SCALAR_BLOCKS = 32
 
 
 class AdaptiveRMS:
@@ -111,6 +113,47 @@ class AdaptiveRMS:
                 arr[:, alarm] = 0.0
         self.mean_sq, self.count = e, n
 
+    def _run_scalar(self, means: np.ndarray, values: np.ndarray, errors: np.ndarray) -> None:
+        """:meth:`_step` over many blocks, channel by channel on Python floats: the same IEEE operations in
+        the same order (so bit-identical results), without numpy's per-call cost on 4-element arrays."""
+        assert self.mean_sq is not None and self.count is not None
+        assert self.stat is not None and self.seg_sum is not None and self.seg_n is not None
+        slopes = self._slope[:, 0].tolist()
+        offsets = self._offset[:, 0].tolist()
+        tests = range(len(slopes))
+        h, cap, scale = self.threshold, float(self.max_blocks), 1.0 / math.sqrt(2.0 * self.dof)
+        for c in range(means.shape[1]):
+            e, n = float(self.mean_sq[c]), float(self.count[c])
+            stat = self.stat[:, c].tolist()
+            seg_sum = self.seg_sum[:, c].tolist()
+            seg_n = self.seg_n[:, c].tolist()
+            col_v, col_e = [], []
+            for m in means[:, c].tolist():
+                r = m / max(e, 1e-300)
+                for t in tests:
+                    if stat[t] > 0:
+                        seg_sum[t] += m
+                        seg_n[t] += 1.0
+                    else:
+                        seg_sum[t], seg_n[t] = m, 1.0
+                    stat[t] = max(stat[t] + slopes[t] * r - offsets[t], 0.0)
+                first = n == 0
+                n_new = min(n + 1, cap)
+                e = e + (m - e) / n_new
+                n = n_new
+                if first or max(stat) > h:
+                    best = stat.index(max(stat))  # np.argmax: the first of equal maxima
+                    e, n = (m, 1.0) if first else (seg_sum[best] / seg_n[best], seg_n[best])
+                    stat = [0.0] * len(stat)
+                    seg_sum = [0.0] * len(stat)
+                    seg_n = [0.0] * len(stat)
+                col_v.append(math.sqrt(e))
+                col_e.append(scale / math.sqrt(n))
+            values[:, c] = col_v
+            errors[:, c] = col_e
+            self.mean_sq[c], self.count[c] = e, n
+            self.stat[:, c], self.seg_sum[:, c], self.seg_n[:, c] = stat, seg_sum, seg_n
+
     def process_with_error(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Envelope and its relative standard error, both (samples, channels), held between block ends."""
         x = _as_2d(chunk)
@@ -127,7 +170,9 @@ class AdaptiveRMS:
         errors = np.empty((nb + 1, x.shape[1]))
         values[0], errors[0] = self.value, self.error
         scale = 1.0 / math.sqrt(2.0 * self.dof)
-        for j in range(nb):
+        if nb >= SCALAR_BLOCKS:
+            self._run_scalar(means, values[1:], errors[1:])
+        for j in range(nb if nb < SCALAR_BLOCKS else 0):
             self._step(means[j])
             assert self.mean_sq is not None and self.count is not None
             values[j + 1] = np.sqrt(self.mean_sq)
