@@ -136,8 +136,8 @@ def test_the_decision_follows_the_estimator() -> None:
     assert cue_latency_ms(ADAPTIVE) < cue_latency_ms(FilterSpec(fs=FS, envelope=Envelope.RMS))
 
 
-def test_new_specs_use_the_adaptive_estimator_and_stored_ones_without_the_key_keep_rms() -> None:
-    assert FilterSpec().envelope is Envelope.ADAPTIVE
+def test_the_default_is_rms_until_the_goal_is_met_and_stored_specs_without_the_key_keep_rms() -> None:
+    assert FilterSpec().envelope is Envelope.RMS  # see config.DEFAULT_ENVELOPE
     stored = FilterSpec(envelope=Envelope.RMS).to_dict()
     assert stored["envelope"] == "rms"
     del stored["envelope"]

@@ -103,7 +103,7 @@ def add_filter_args(parser: argparse.ArgumentParser, *, from_profile: bool = Fal
         type=envelope_flag,
         default=None,
         metavar="EST",
-        help=f"amplitude estimator: adaptive (quick and calm) or rms (moving RMS over --window-ms) (default {dflt}adaptive)",
+        help=f"amplitude estimator: rms (moving RMS over --window-ms) or adaptive (quicker, calm at an edge) (default {dflt}rms)",
     )
     parser.add_argument("--band-low", type=float, default=None, metavar="HZ", help=f"band-pass lower edge (default {dflt}20)")
     parser.add_argument(
