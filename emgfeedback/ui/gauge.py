@@ -59,12 +59,31 @@ class MuscleGauge(QWidget):
         if shown == (new_text, state, rounded(in_band_pct), hint):
             self.value = value
             return
+        only_value = (state, rounded(in_band_pct), hint) == shown[1:]
+        old_value = self.value
         self.value = value
         self.state = state
         self.in_band_pct = in_band_pct
         self.hint = hint
         self.setAccessibleDescription(f"{self.value_text} {STATE_WORDS[state]}")
-        self.update()
+        if only_value:  # draw only what changed: the number and the part of the bar between old and new
+            self.update(self._value_rect().toAlignedRect())
+            self.update(self._fill_change(old_value, value).toAlignedRect())
+        else:
+            self.update()
+
+    def _value_rect(self) -> QRectF:
+        h = self.height()
+        return QRectF(0, h * 0.08, self.width(), h * 0.16)
+
+    def _fill_change(self, old: float, new: float) -> QRectF:
+        """The part of the bar that differs between fills at ``old`` and ``new`` %MVC (with the fill's rounded top)."""
+        bar = self.bar_rect()
+        ys = [self._y(bar, v) for v in (old, new) if math.isfinite(v)] or [bar.top(), bar.bottom()]
+        if len(ys) == 1 or not (math.isfinite(old) and math.isfinite(new)):
+            ys = [bar.top() - 4, bar.bottom()]
+        top, bottom = min(ys) - 8, max(ys) + 8
+        return QRectF(bar.left() - 12, top - 16, bar.width() + 24, bottom - top + 32)
 
     @property
     def value_text(self) -> str:

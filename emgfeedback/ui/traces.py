@@ -163,11 +163,13 @@ class TraceView(QWidget):
             line.setPen(pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
         for line in self.band_region.lines:
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
+        self._dashed: list[bool] = []
         for m, color, e, r, sample, name in zip(
             self.muscles, self.colors(), self.env_curves, self.raw_curves, self.legend_swatches, self.legend_labels, strict=True
         ):
             pen = trace_pen(color, m)
-            e.setPen(pen)
+            e.setPen(pg.mkPen(color, width=TRACE_WIDTH))  # solid: dashes are drawn as gaps (see draw)
+            self._dashed.append(is_dashed(m))
             r.setPen(pg.mkPen(color, width=1))
             sample.setPixmap(swatch(pen))
             name.setStyleSheet(f"color: {QColor(theme.text).name()};")
@@ -211,9 +213,17 @@ class TraceView(QWidget):
             return
         t = (index - (end_index - 1)) / self.fs
         peak = 0.0
+        # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
+        # the dashes scroll with the data: a wide dashed pen costs twice as much to draw as these segments
+        step = int(index[1] - index[0]) if index.size > 1 else 1
+        dash = (index // max(step, 1)) % 3 != 2
         for c, curve in enumerate(self.env_curves):
             y = percent[:, c]
-            curve.setData(t, y)
+            if self._dashed[c]:
+                ok = np.isfinite(y)
+                curve.setData(t, y, connect=dash & ok & np.append(ok[1:], False))
+            else:
+                curve.setData(t, y)
             if np.isfinite(y).any():
                 peak = max(peak, float(np.nanmax(y)))
         # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
