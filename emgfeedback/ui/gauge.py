@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emgfeedback.config import Band
@@ -145,7 +145,11 @@ class MuscleGauge(QWidget):
     def paintEvent(self, event: object) -> None:
         t = self.theme
         p = QPainter(self)
-        p.drawPixmap(0, 0, self._static_layer())
+        static = self._static_layer()
+        area = event.rect() if isinstance(event, QPaintEvent) else self.rect()
+        ratio = static.devicePixelRatio()
+        source = QRectF(area.x() * ratio, area.y() * ratio, area.width() * ratio, area.height() * ratio)
+        p.drawPixmap(QRectF(area), static, source)  # only the part being repainted
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         state_color = t.state_color(self.state)

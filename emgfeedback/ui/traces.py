@@ -129,6 +129,7 @@ class TraceView(QWidget):
         self.env_plot.setLabel("bottom", "seconds", **label_style)
         self.raw_plot.setLabel("left", "filtered", **label_style)
         self._set_top(100.0)
+        self._drawn: tuple[int, int, int] = (0, -1, 0)  # first and last index and size of what the curves show
         layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
         layout.addWidget(self.raw_plot, 2)
@@ -208,10 +209,19 @@ class TraceView(QWidget):
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
-        ``end_index - 1``. ``filtered`` (full rate, ending at the same sample) feeds the raw trace."""
+        ``end_index - 1``. ``filtered`` (full rate, ending at the same sample) feeds the raw trace.
+
+        Draws only what changed: the decimated envelope changes when a new strided point arrives (every
+        ``stride`` samples, ~90 ms at 20 s of history), so other frames leave the curves as they are, and
+        the curves end at 0 s with their newest point (at most one stride before the newest sample).
+        """
         if index.size == 0:
             return
-        t = (index - (end_index - 1)) / self.fs
+        drawn = (int(index[0]), int(index[-1]), index.size)
+        if drawn == self._drawn and not (filtered is not None and self.raw_shown):
+            return
+        self._drawn = drawn
+        t = (index - index[-1]) / self.fs
         peak = 0.0
         # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
         # the dashes scroll with the data: a wide dashed pen costs twice as much to draw as these segments
