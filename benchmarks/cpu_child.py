@@ -54,7 +54,7 @@ def _instrument() -> None:
         COUNTS["samples"] += raw.shape[0]
         return handle(self, start, raw)
 
-    Acquisition._handle = counting  # type: ignore[method-assign]
+    setattr(Acquisition, "_handle", counting)  # noqa: B010 - a benchmark's probe, not the package's code
     if "live" not in sys.argv:
         return  # record: no Qt
     from emgfeedback.ui.main_window import Dashboard
@@ -67,7 +67,7 @@ def _instrument() -> None:
         refresh(self)
         TIMERS["refresh"] += time.thread_time() - t0
 
-    Dashboard.refresh = counted_refresh  # type: ignore[method-assign]
+    setattr(Dashboard, "refresh", counted_refresh)  # noqa: B010 - a benchmark's probe
 
 
 def _thread_cpu() -> dict[str, float]:

@@ -22,6 +22,7 @@ from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.dsp.adaptive_envelope import AdaptiveRMS
 from emgfeedback.dsp.latency import cue_latency_ms
 from emgfeedback.feedback import BandClassifier, FeedbackEngine, SequentialClassifier, State, make_classifier
+from emgfeedback.io.files import load_recording
 from emgfeedback.io.simulated import MUSCLES, Script, SimulatedSource
 
 FS = 1000.0
@@ -167,3 +168,20 @@ def test_an_old_profile_file_keeps_rms_and_the_cli_refuses_another_estimator(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "envelope adaptive, profile rms" in err and "--envelope rms" in err
+
+
+def test_process_uses_the_profile_estimator_and_refuses_another(
+    emg_home: Path, real_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_profile(replace(demo_profile(4, ADAPTIVE), name="adaptive placement"))
+    src = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
+    out = tmp_path / "env.csv"
+    args = ["process", str(src), "--fs", "1000", "--columns", "1,3", "--profile", "adaptive placement", "--out", str(out)]
+    assert main(args) == 0
+    assert "estimator adaptive" in capsys.readouterr().err
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    data = load_recording(src).select([1, 3]).data
+    np.testing.assert_allclose(table[:, 1:], Pipeline(ADAPTIVE).process(data).envelope, rtol=1e-5, atol=1e-9)
+    assert main([*args, "--envelope", "rms"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "envelope rms, profile adaptive" in err and "--envelope adaptive" in err

@@ -42,6 +42,8 @@ class ChainProfile:
 
     filters = FilterSpec()
     muscles: Mapping[str, int] = MappingProxyType({})
+    scale: float | None = None
+    frontend: str | None = None
 
     def check_compatible(self, spec: FilterSpec, info: object) -> None:
         assert spec.fs == 1000

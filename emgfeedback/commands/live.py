@@ -77,7 +77,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
             profile=profile_,
             band=band,
             auto_start=args.auto_hold,
-            scale=getattr(profile_, "scale", None),
+            scale=profile_.scale if profile_ is not None else None,
         )
         source = open_source(spec, options)
         if backlog_s and hasattr(source, "backlog_s"):

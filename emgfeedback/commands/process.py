@@ -9,7 +9,7 @@ from typing import TextIO
 
 import numpy as np
 
-from emgfeedback.commands._common import add_filter_args, filter_spec
+from emgfeedback.commands._common import add_filter_args, chain_for, check_filter_flags, load_profile_by_name
 from emgfeedback.config import FilterSpec
 from emgfeedback.dsp.latency import cue_latency_ms
 from emgfeedback.dsp.pipeline import Pipeline
@@ -39,7 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate (required unless the file states it)")
     p.add_argument("--columns", default=None, metavar="0,1,...", help="data columns to process (default: all)")
     p.add_argument("--out", default=None, metavar="OUT.csv", help="output CSV (default: standard output)")
-    add_filter_args(p)
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=None,
+        help="use a calibration profile's filter settings and estimator (a filter flag given must match them)",
+    )
+    add_filter_args(p, from_profile=True)
     p.set_defaults(func=run)
 
 
@@ -48,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     fs = args.fs if args.fs is not None else rec.fs
     if fs is None:
         raise CommandError(f"{Path(args.file).name}: the sample rate is not in the file: give it with --fs")
-    spec = filter_spec(args, fs)
+    profile = load_profile_by_name(args.profile) if args.profile else None
+    check_filter_flags(args, profile)  # a flag that contradicts the profile: one line, nothing written
+    spec = chain_for(args, profile)(fs)
     out_path = Path(args.out) if args.out else None
     if out_path is None:
         try:

@@ -105,16 +105,16 @@ def run(args: argparse.Namespace) -> int:
         profile=profile,
         band=band,
         auto_start=args.auto_hold,
-        scale=getattr(profile, "scale", None),
+        scale=profile.scale if profile is not None else None,
         batch_s=RECORD_BATCH_S,
     )
     source = open_source(args.source, source_options(args))
     acq = build_acquisition(source, options)
     meta = SessionMeta(
         source=args.source,
-        profile=getattr(profile, "name", None),
+        profile=profile.name if profile is not None else None,
         person=args.person,
-        frontend=args.frontend or getattr(profile, "frontend", None),
+        frontend=args.frontend or (profile.frontend if profile is not None else None),
         note=args.note,
     )
     recorder = SessionRecorder(meta=meta).attach(acq)  # opens the store: a store error stops us here

@@ -34,6 +34,16 @@ class ProfileLike(Protocol):
         """Muscle name -> channel."""
         ...
 
+    @property
+    def scale(self) -> float | None:
+        """Counts -> envelope units factor the live chain must apply (None: none)."""
+        ...
+
+    @property
+    def frontend(self) -> str | None:
+        """The sensor board the calibration was made with, if known."""
+        ...
+
     def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None: ...
 
     def check_filters(self, spec: FilterSpec) -> None: ...

@@ -25,6 +25,7 @@ from emgfeedback.errors import StoreError
 from emgfeedback.frontends import PRESETS
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.blocks import Block
+from emgfeedback.runtime.live import ProfileLike
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.writer import SessionWriter, WriterStats
 
@@ -284,10 +285,10 @@ class SessionRecorder:
 
 
 def dashboard_recorder_factory(
-    profile: object | None = None, store_path: Path | str | None = None
+    profile: ProfileLike | None = None, store_path: Path | str | None = None
 ) -> Callable[[Acquisition], SessionRecorder]:
     """What the dashboard calls when recording is switched on: ``factory(acquisition) -> recorder``."""
-    name = getattr(profile, "name", None)
+    name = profile.name if profile is not None else None
 
     def factory(acquisition: Acquisition) -> SessionRecorder:
         meta = SessionMeta(source=acquisition.source.description, profile=name)
