@@ -185,3 +185,18 @@ def test_process_uses_the_profile_estimator_and_refuses_another(
     assert main([*args, "--envelope", "rms"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "envelope rms, profile adaptive" in err and "--envelope adaptive" in err
+
+
+def test_the_dashboard_shows_the_measured_cue_delay_of_the_profile(qtbot, show_active) -> None:
+    from emgfeedback.runtime.live import LiveOptions, build_acquisition
+    from emgfeedback.ui.main_window import Dashboard, DashboardConfig
+
+    options = LiveOptions(filters=lambda fs: ADAPTIVE.with_(fs=fs), profile=demo_profile(4, ADAPTIVE))
+    acq = build_acquisition(SimulatedSource("rest", speed=4.0), options)
+    window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:rest", "test", theme="dark"))
+    qtbot.addWidget(window)
+    show_active(window)
+    qtbot.waitUntil(lambda: window._built, timeout=10000)
+    assert window.status_delay.text() == f"cue delay ~{cue_latency_ms(ADAPTIVE):.0f} ms" == "cue delay ~68 ms"
+    assert acq.engine is not None and isinstance(acq.engine.classifier, SequentialClassifier)
+    window.close()
