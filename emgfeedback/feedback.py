@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emgfeedback.config import Band
+from emgfeedback.config import Band, Envelope
 from emgfeedback.dsp.spectra import HoldSpectra
 from emgfeedback.muscles import is_glute, is_hamstring, muscle_side
 
@@ -38,6 +38,8 @@ class State(enum.IntEnum):
 
 _AMBIG_LOW = -1  # within the hysteresis of the lower edge
 _AMBIG_HIGH = -2  # within the hysteresis of the upper edge
+#: Standard errors beyond an edge before :class:`SequentialClassifier` leaves a state.
+SEQUENTIAL_Z = 0.5
 
 
 def _ffill(values: np.ndarray, valid: np.ndarray, initial: np.ndarray) -> np.ndarray:
@@ -73,8 +75,8 @@ class BandClassifier:
         self.hyst = np.array([b.hysteresis for b in self.bands])
         self.dwell = np.array([max(round(b.dwell_ms * self.fs / 1000.0), 1) for b in self.bands])
 
-    def update(self, percent: np.ndarray) -> np.ndarray:
-        """%MVC (n, channels) -> reported states (n, channels) as int8 :class:`State` values."""
+    def update(self, percent: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
+        """%MVC (n, channels) -> reported states (n, channels) as int8 :class:`State` values (``spread`` unused)."""
         p = np.asarray(percent, dtype=np.float64)
         if p.ndim == 1:
             p = p[:, None]
@@ -109,6 +111,74 @@ class BandClassifier:
         self.run_length = length[-1].copy()
         self.reported = reported[-1].copy()
         return reported.astype(np.int8)
+
+
+class SequentialClassifier:
+    """Band states whose hysteresis comes from the estimator's own error, not a fixed number.
+
+    A state is left only once the %MVC is beyond the edge by ``z`` standard errors of the estimate
+    (``spread`` per sample: the envelope's relative standard error, see dsp.adaptive_envelope), so a
+    steady hold near an edge, which the estimator averages over seconds, has a narrow margin and
+    a fresh level just after a jump a wide one. No dwell: the estimator already waited for evidence.
+    """
+
+    def __init__(self, bands: Sequence[Band], fs: float, *, z: float = SEQUENTIAL_Z) -> None:
+        self.bands = list(bands)
+        self.fs = fs
+        self.z = z
+        self.low = np.array([b.low for b in self.bands])
+        self.high = np.array([b.high for b in self.bands])
+        self.widest = 0.45 * (self.high - self.low)  # keep an "in band" zone however uncertain the level
+        self.state = np.full(len(self.bands), int(State.UNKNOWN))
+
+    def set_bands(self, bands: Sequence[Band]) -> None:
+        """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
+        self.bands = list(bands)
+        self.low = np.array([b.low for b in self.bands])
+        self.high = np.array([b.high for b in self.bands])
+        self.widest = 0.45 * (self.high - self.low)
+
+    def margins(self, percent: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
+        """Hysteresis half-width (%MVC) per sample: z standard errors of the %MVC estimate."""
+        if spread is None:
+            return np.zeros_like(percent)
+        rel = np.asarray(spread, dtype=np.float64).reshape(percent.shape)
+        margin = self.z * np.abs(np.nan_to_num(percent)) * np.nan_to_num(rel, posinf=1e6)
+        return np.minimum(margin, self.widest[None, :])
+
+    def update(self, percent: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
+        """%MVC (n, channels) and its relative error -> states (n, channels) as int8 :class:`State` values."""
+        p = np.asarray(percent, dtype=np.float64)
+        if p.ndim == 1:
+            p = p[:, None]
+        n = p.shape[0]
+        if n == 0:
+            return np.empty((0, len(self.bands)), dtype=np.int8)
+        h = self.margins(p, spread)
+        zone = np.full(p.shape, _AMBIG_LOW, dtype=np.int64)
+        zone[p < self.low - h] = State.BELOW
+        zone[(p > self.low + h) & (p < self.high - h)] = State.IN
+        zone[(p >= self.high - h) & (p <= self.high + h)] = _AMBIG_HIGH
+        zone[p > self.high + h] = State.OVER
+        zone[~np.isfinite(p)] = State.UNKNOWN
+        raw = _ffill(zone, zone >= 0, self.state)
+        fix = ((zone == _AMBIG_LOW) & ~np.isin(raw, (State.BELOW, State.IN))) | (
+            (zone == _AMBIG_HIGH) & ~np.isin(raw, (State.IN, State.OVER))
+        )
+        raw = np.where(fix, int(State.IN), raw)
+        self.state = raw[-1].copy()
+        return raw.astype(np.int8)
+
+
+Classifier = BandClassifier | SequentialClassifier
+
+
+def make_classifier(bands: Sequence[Band], fs: float, envelope: Envelope) -> Classifier:
+    """The band decision for an estimator: fixed hysteresis + dwell for the moving RMS (what every
+    profile made before estimators were selectable uses), the error-driven one for the adaptive estimator."""
+    if envelope is Envelope.ADAPTIVE:
+        return SequentialClassifier(bands, fs)
+    return BandClassifier(bands, fs)
 
 
 @dataclass
@@ -403,6 +473,7 @@ class FeedbackUpdate:
 class FeedbackEngine:
     """Classifier + holds + cues for all muscles; what the dashboard and the recorder share.
 
+    ``envelope`` is the chain's estimator: it picks the band decision tuned with it (see :func:`make_classifier`).
     ``auto_start``: a hold starts by itself once every muscle (with a valid %MVC) has been in
     band for ``auto_enter_s``, and an auto-started hold ends when every muscle has been below
     the band for ``auto_exit_s``.
@@ -419,13 +490,14 @@ class FeedbackEngine:
         auto_exit_s: float = 2.0,
         cues_outside_holds: bool = False,
         ease_out_pct: float | None = None,
+        envelope: Envelope = Envelope.RMS,
     ) -> None:
         self.names = list(names)
         self.ease_out_pct = ease_out_pct  # cue EASE_OUT once a hold's MDF fell by this many % (None: never)
         self._eased = False
         self._pending_tags: dict[str, object] | None = None
         self.fs = fs
-        self.classifier = BandClassifier(bands, fs)
+        self.classifier = make_classifier(bands, fs, envelope)
         self.cues = CueEngine(names, fs)
         self.auto_start = auto_start
         self.auto_enter = round(auto_enter_s * fs)
@@ -486,9 +558,12 @@ class FeedbackEngine:
         upd.cues.append(CueEvent(Cue.HOLD_END, index))
         self.hold = None
 
-    def process(self, start: int, percent: np.ndarray, filtered: np.ndarray | None = None) -> FeedbackUpdate:
-        """Classify a block, advance the hold (fatigue from ``filtered``, the band-passed signal) and decide cues."""
-        states = self.classifier.update(percent)
+    def process(
+        self, start: int, percent: np.ndarray, filtered: np.ndarray | None = None, spread: np.ndarray | None = None
+    ) -> FeedbackUpdate:
+        """Classify a block (``spread``: the envelope's relative error, if known), advance the hold (fatigue from
+        ``filtered``, the band-passed signal) and decide cues."""
+        states = self.classifier.update(percent, spread)
         n = states.shape[0]
         upd = FeedbackUpdate(start, states)
         stop = start + n

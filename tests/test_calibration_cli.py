@@ -302,6 +302,8 @@ def test_from_recording_matches_an_independent_reference(real_data: Path, capsys
             "hamstring_left,hamstring_right",
             "--mains",
             "60",
+            "--envelope",
+            "rms",  # the independent reference is a moving RMS
             "--name",
             "uci knee flexion",
         ]

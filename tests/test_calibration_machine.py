@@ -21,13 +21,13 @@ from emgfeedback.calibration import (
 )
 from emgfeedback.calibration.reference import highest_mean
 from emgfeedback.calibration.simulate import person_script
-from emgfeedback.config import FilterSpec, StreamInfo
+from emgfeedback.config import Envelope, FilterSpec, StreamInfo
 from emgfeedback.dsp import Pipeline
 from emgfeedback.errors import SettingsError
 from emgfeedback.io.simulated import MUSCLES, Script, SimulatedSource, calibration_script, constant_script
 
 FS = 1000.0
-SPEC = FilterSpec(fs=FS)
+SPEC = FilterSpec(fs=FS, envelope=Envelope.RMS)  # the truth below is derived for the moving RMS
 
 
 def plan_for(channels: int = 4, *, rest_between: float = 5.0, trials: int | None = None) -> CalibrationPlan:

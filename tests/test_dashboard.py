@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -38,8 +40,16 @@ class ChainProfile:
 
         self.noise, self.mvc = level(rest_script(4)), level(constant_script(4, 100.0))
 
+    filters = FilterSpec()
+    muscles: Mapping[str, int] = MappingProxyType({})
+    scale: float | None = None
+    frontend: str | None = None
+
     def check_compatible(self, spec: FilterSpec, info: object) -> None:
         assert spec.fs == 1000
+
+    def check_filters(self, spec: FilterSpec) -> None:
+        assert spec.envelope is self.filters.envelope
 
     def normalizer(self, names: object = None) -> MvcNormalizer:
         return MvcNormalizer(self.mvc, self.noise)

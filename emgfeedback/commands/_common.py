@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from emgfeedback.config import MAX_FS, FilterSpec, InputMode, Mains, parse_mains
+from emgfeedback.config import MAX_FS, Envelope, FilterSpec, InputMode, Mains, parse_envelope, parse_mains
 from emgfeedback.errors import CommandError, SettingsError
 from emgfeedback.io.files import parse_columns
 from emgfeedback.io.spec import SourceOptions, describe_spec
@@ -97,6 +97,14 @@ def mains_flag(text: str) -> Mains:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def envelope_flag(text: str) -> Envelope:
+    """An argparse type for --envelope: rms or adaptive (the same rule as a profile's setting)."""
+    try:
+        return parse_envelope(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def source_options(args: argparse.Namespace, *, realtime: bool = True) -> SourceOptions:
     """SourceOptions from the flags :func:`add_source_args` added."""
     return SourceOptions(
@@ -122,6 +130,13 @@ def add_filter_args(parser: argparse.ArgumentParser, *, from_profile: bool = Fal
         metavar="MS",
         help=f"RMS envelope window in ms (default {dflt}150; shorter = faster cues, noisier)",
     )
+    parser.add_argument(
+        "--envelope",
+        type=envelope_flag,
+        default=None,
+        metavar="EST",
+        help=f"amplitude estimator: rms (moving RMS over --window-ms) or adaptive (quicker, calm at an edge) (default {dflt}rms)",
+    )
     parser.add_argument("--band-low", type=float, default=None, metavar="HZ", help=f"band-pass lower edge (default {dflt}20)")
     parser.add_argument(
         "--band-high", type=float, default=None, metavar="HZ", help=f"band-pass upper edge (default {dflt}min(450, 0.45 fs))"
@@ -139,6 +154,7 @@ FILTER_FLAGS = {
     "mains": "mains",
     "notch_harmonics": "notch_harmonics",
     "window_ms": "window_ms",
+    "envelope": "envelope",
     "band_low": "band_low_hz",
     "band_high": "band_high_hz",
     "pre_rectified": "input_mode",
@@ -181,19 +197,17 @@ def chain_for(args: argparse.Namespace, profile: ProfileLike | None) -> Callable
 
     A given flag that differs from the profile makes the profile refuse the chain when the source opens.
     """
-    spec = getattr(profile, "filters", None)
-    if not isinstance(spec, FilterSpec):
+    if profile is None:
         return lambda fs: filter_spec(args, fs)
+    spec = profile.filters
     given = given_filters(args)
     return lambda fs: spec.with_(fs=fs, **given)
 
 
 def check_filter_flags(args: argparse.Namespace, profile: ProfileLike | None) -> None:
     """Refuse now, before a device opens, filter flags that contradict the profile (only the flags given are compared)."""
-    spec = getattr(profile, "filters", None)
-    check = getattr(profile, "check_filters", None)
-    if isinstance(spec, FilterSpec) and callable(check):
-        check(chain_for(args, profile)(spec.fs))
+    if profile is not None:
+        profile.check_filters(chain_for(args, profile)(profile.filters.fs))
 
 
 def default_profile(spec: str, channels: int | None) -> ProfileLike | None:

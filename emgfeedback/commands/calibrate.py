@@ -369,11 +369,12 @@ def _print_plan(
 ) -> None:
     from emgfeedback.calibration.plan import CalibrationPlan
     from emgfeedback.config import FilterSpec, StreamInfo
+    from emgfeedback.dsp.latency import describe_envelope
 
     assert isinstance(plan, CalibrationPlan) and isinstance(spec, FilterSpec) and isinstance(info, StreamInfo)
     muscles = ", ".join(f"{t.label} = channel {t.channel}" for t in plan.tests)
     print(
-        f"calibrating {muscles} on {args.source} ({info.fs:g} Hz, envelope {spec.window_ms:g} ms, "
+        f"calibrating {muscles} on {args.source} ({info.fs:g} Hz, envelope {describe_envelope(spec)}, "
         f"mains notch {spec.mains.value})",
         file=out,
     )

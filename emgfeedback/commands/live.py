@@ -85,7 +85,7 @@ def run_with(args: argparse.Namespace, spec: str, profile: ProfileLike | None, *
             profile=profile_,
             band=band,
             auto_start=args.auto_hold,
-            scale=getattr(profile_, "scale", None),
+            scale=profile_.scale if profile_ is not None else None,
             program=program,
             ease_out_pct=args.ease_out,
         )

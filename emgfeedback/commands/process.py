@@ -16,6 +16,7 @@ import numpy as np
 from emgfeedback.commands._common import add_filter_args, chain_for, check_filter_flags, filter_spec, load_profile_by_name
 from emgfeedback.commands._recording import add_reader_args, choose, open_file
 from emgfeedback.config import StreamInfo, parse_band
+from emgfeedback.dsp.latency import cue_latency_ms
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.errors import CommandError
 from emgfeedback.feedback import FeedbackEngine, State
@@ -33,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "process",
         help="run the filter chain offline over a recording, write the envelope as CSV",
-        description="Run the same causal chain as live (DC removal, band-pass, notch, moving RMS) over a "
+        description="Run the same causal chain as live (DC removal, band-pass, notch, envelope estimator) over a "
         "recording and write CSV with header time_s,ch0_envelope,... (envelope in the input's units). "
-        "With --profile, also <muscle>_percent and <muscle>_state (below/in/over/unknown) per channel, as live. "
+        "With --profile, the profile's filter settings and estimator are used, and the CSV also has <muscle>_percent "
+        "and <muscle>_state (below/in/over/unknown) per channel, as live. "
         "Run `emgfeedback inspect FILE` first to see the file's channels.",
         epilog="examples:\n"
         "  emgfeedback process knee_flexion.txt --columns BF,ST --mains 60 --out knee.csv\n"
@@ -52,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--profile",
         default=None,
         metavar="NAME",
-        help="calibration profile: also write <muscle>_percent and <muscle>_state columns, exactly as live",
+        help="calibration profile: its filter settings and estimator (a filter flag given must match them), and "
+        "<muscle>_percent and <muscle>_state columns, exactly as live",
     )
     p.add_argument("--band", default="30-50", metavar="LOW-HIGH", help="target band in %%MVC with --profile (default 30-50)")
     add_reader_args(p)
@@ -78,7 +81,10 @@ class _Chain:
             description=f"replay:{sel.recording.path.name}",
         )
         opts = LiveOptions(
-            filters=chain_for(args, profile), profile=profile, band=parse_band(args.band), scale=getattr(profile, "scale", None)
+            filters=chain_for(args, profile),
+            profile=profile,
+            band=parse_band(args.band),
+            scale=profile.scale if profile is not None else None,
         )
         self.pipeline = make_pipeline(info, opts)
         self.engine = make_feedback(info, opts)
@@ -125,7 +131,7 @@ def _output(args: argparse.Namespace, sel: Selection, chain: _Chain) -> int:
             _write(stream, sel, chain)
     print(
         f"wrote {sel.samples} rows x {len(sel.channels)} channels to {out_path} "
-        f"(envelope delay {chain.pipeline.spec.envelope_delay_ms:.0f} ms)",
+        f"(estimator {chain.pipeline.spec.estimator.value}, measured cue delay ~{cue_latency_ms(chain.pipeline.spec):.0f} ms)",
         file=sys.stderr,
     )
     return 0

@@ -107,6 +107,10 @@ def _status(acq: Acquisition, recorder: SessionRecorder) -> str:
     return "  ".join(parts)
 
 
+#: record plays no cue and shows no gauge: it processes the stream in 100 ms batches (far less CPU).
+RECORD_BATCH_S = 0.1
+
+
 def run(args: argparse.Namespace) -> int:
     band = parse_band(args.band)
     program = program_from_args(args, args.source)
@@ -118,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
         profile=profile,
         band=band,
         auto_start=args.auto_hold,
-        scale=getattr(profile, "scale", None),
+        scale=profile.scale if profile is not None else None,
         program=program,
         ease_out_pct=args.ease_out,
+        batch_s=RECORD_BATCH_S,
     )
     require_profile(program, profile)
     publisher = lsl_publisher(args, args.source)  # a missing mne-lsl is refused before the device opens
@@ -128,14 +133,16 @@ def run(args: argparse.Namespace) -> int:
     acq = build_acquisition(source, options)
     if publisher is not None:
         publisher.attach(
-            acq, profile=getattr(profile, "name", None), frontend=args.frontend or getattr(profile, "frontend", None)
+            acq,
+            profile=profile.name if profile is not None else None,
+            frontend=args.frontend or (profile.frontend if profile is not None else None),
         )
         print(f"publishing on LSL: {publisher.describe()}", file=sys.stderr, flush=True)
     meta = SessionMeta(
         source=args.source,
-        profile=getattr(profile, "name", None),
+        profile=profile.name if profile is not None else None,
         person=args.person,
-        frontend=args.frontend or getattr(profile, "frontend", None),
+        frontend=args.frontend or (profile.frontend if profile is not None else None),
         note=args.note,
         extra={"program": program.name} if program is not None else {},
     )

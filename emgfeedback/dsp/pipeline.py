@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emgfeedback.config import FilterSpec, InputMode
+from emgfeedback.config import Envelope, FilterSpec, InputMode
+from emgfeedback.dsp.adaptive_envelope import AdaptiveRMS
 from emgfeedback.dsp.envelope import MovingMean, MovingRMS
 from emgfeedback.dsp.filters import OffsetRemover, SosFilter, _as_2d, design_chain
 from emgfeedback.dsp.guard import SampleGuard
+from emgfeedback.dsp.latency import cue_latency_ms
 from emgfeedback.dsp.normalize import MvcNormalizer
 
 
@@ -18,6 +20,8 @@ class PipelineOutput:
     """One processed chunk: the guarded input, the filtered signal, its envelope and %MVC (NaN without a profile).
 
     ``raw`` is the input with implausible values held (what is stored and shown); ``held`` counts them.
+    ``spread`` is the envelope's relative standard error per sample, from estimators that know it
+    (None for a moving window): the band decision of those estimators sets its hysteresis from it.
     """
 
     filtered: np.ndarray
@@ -25,6 +29,7 @@ class PipelineOutput:
     percent: np.ndarray
     raw: np.ndarray
     held: int = 0
+    spread: np.ndarray | None = None
 
 
 class Pipeline:
@@ -52,12 +57,24 @@ class Pipeline:
         self.offset = OffsetRemover()
         self.filter = SosFilter(design_chain(spec))
         width = spec.window_samples
-        self.envelope = MovingRMS(width) if self.raw_mode else MovingMean(width)
+        self.adaptive = AdaptiveRMS(spec.fs) if spec.estimator is Envelope.ADAPTIVE else None
+        self.envelope: MovingRMS | MovingMean | AdaptiveRMS
+        if self.adaptive is not None:
+            self.envelope = self.adaptive
+        else:
+            self.envelope = MovingRMS(width) if self.raw_mode else MovingMean(width)
 
     @property
     def delay_ms(self) -> float:
-        """The envelope's group delay: what the user waits for beyond the wire."""
+        """The envelope's group delay (half a moving window; a block for the adaptive estimator)."""
+        if self.adaptive is not None:
+            return 1000.0 * self.adaptive.block / self.spec.fs
         return self.spec.envelope_delay_ms
+
+    @property
+    def cue_latency_ms(self) -> float:
+        """What the user really waits beyond the wire: the measured median from a crossing to its cue."""
+        return cue_latency_ms(self.spec)
 
     def process(self, chunk: np.ndarray) -> PipelineOutput:
         before = self.guard.held
@@ -68,9 +85,13 @@ class Pipeline:
         if self.raw_mode:
             x = self.offset.process(x)
         filtered = self.filter.process(x)
-        env = self.envelope.process(filtered)
+        spread = None
+        if self.adaptive is not None:
+            env, spread = self.adaptive.process_with_error(filtered)
+        else:
+            env = self.envelope.process(filtered)
         pct = np.full_like(env, np.nan) if self.normalizer is None else self.normalizer.process(env)
-        return PipelineOutput(filtered, env, pct, raw, self.guard.held - before)
+        return PipelineOutput(filtered, env, pct, raw, self.guard.held - before, spread)
 
     def reset(self) -> None:
         """Forget all carried state (after a long gap the old state means nothing)."""

@@ -20,7 +20,7 @@ from emgfeedback.config import StreamInfo
 from emgfeedback.dsp.pipeline import Pipeline
 from emgfeedback.dsp.quality import QualityMonitor, QualityReport
 from emgfeedback.feedback import CueEvent, FeedbackEngine, HoldSummary
-from emgfeedback.io.sources import Source, SourceStats
+from emgfeedback.io.sources import Chunk, Source, SourceStats
 from emgfeedback.runtime.blocks import Block, Event, HoldView, LiveSnapshot
 from emgfeedback.runtime.commands import (
     Command,
@@ -56,8 +56,10 @@ class Acquisition:
         feedback: FeedbackFactory | None = None,
         ring_seconds: float = 60.0,
         mains_hz: float | None = 50.0,
+        batch_s: float = 0.0,
     ) -> None:
         self.source = source
+        self.batch_s = batch_s  # chunks are gathered up to this much signal before processing (0: each at once)
         self.factory = factory
         self.feedback_factory = feedback
         self.engine: FeedbackEngine | None = None
@@ -173,11 +175,20 @@ class Acquisition:
             self.setup(info)
             self.opened.set()
             self._event("open", info.description)
-            while not self._stop.is_set():
-                chunk = self.source.read(0.05)
-                if chunk is None or chunk.samples.shape[0] == 0:
-                    continue
-                self._handle(chunk.start, chunk.samples)
+            batch = round(self.batch_s * info.fs)
+            pending: list[Chunk] = []
+            try:
+                while not self._stop.is_set():
+                    chunk = self.source.read(0.05)
+                    if chunk is not None and chunk.samples.shape[0]:
+                        if pending and chunk.start != pending[-1].start + pending[-1].samples.shape[0]:
+                            self._handle_all(pending)  # a gap: what came before is processed on its own
+                        pending.append(chunk)
+                        if sum(c.samples.shape[0] for c in pending) < batch:
+                            continue  # batch work: one pass of the chain, feedback and store per batch
+                    self._handle_all(pending)
+            finally:
+                self._handle_all(pending)
         except EOFError as exc:
             self._event("end", str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure ends the thread cleanly and is reported
@@ -206,6 +217,15 @@ class Acquisition:
 
     def process_chunk(self, start: int, raw: np.ndarray) -> None:
         """Process one chunk as the reader thread does (for offline runs without the thread)."""
+        self._handle(start, raw)
+
+    def _handle_all(self, pending: list[Chunk]) -> None:
+        """Process the gathered contiguous chunks as one block, and empty the list."""
+        if not pending:
+            return
+        start = pending[0].start
+        raw = pending[0].samples if len(pending) == 1 else np.concatenate([c.samples for c in pending])
+        pending.clear()
         self._handle(start, raw)
 
     def _apply_commands(self, at: int) -> None:
@@ -317,25 +337,36 @@ class Acquisition:
         with self._quality_lock:
             self.quality.update(raw)
         program = self.program if self.program is not None and not self.program.done else None
+        spread = out.spread
         if program is None:
-            self._emit(start, raw, out.filtered, out.envelope, out.percent)
+            self._emit(start, raw, out.filtered, out.envelope, out.percent, spread=spread)
         else:  # cut the block where the program changes step, so each rep begins on its own sample
             transitions = program.transitions(start, raw.shape[0])
             cuts = split_points(start, raw.shape[0], transitions)
             parts = zip(*(slices(a, cuts) for a in (raw, out.filtered, out.envelope, out.percent)), strict=True)
-            for offset, (r, f, e, p) in zip(cuts[:-1], parts, strict=True):
+            spreads = slices(spread, cuts) if spread is not None else [None] * (len(cuts) - 1)
+            for offset, (r, f, e, p), sp in zip(cuts[:-1], parts, spreads, strict=True):
                 for tr in transitions:
                     if min(max(tr.index - start, 0), raw.shape[0]) == offset:
                         program.apply(tr)
-                self._emit(start + offset, r, f, e, p)
+                self._emit(start + offset, r, f, e, p, spread=sp)
         self._publish(self._expected)
 
-    def _emit(self, start: int, raw: np.ndarray, filtered: np.ndarray, envelope: np.ndarray, percent: np.ndarray) -> None:
+    def _emit(
+        self,
+        start: int,
+        raw: np.ndarray,
+        filtered: np.ndarray,
+        envelope: np.ndarray,
+        percent: np.ndarray,
+        *,
+        spread: np.ndarray | None = None,
+    ) -> None:
         """Feedback for one piece of a chunk, then the ring buffer and the listeners."""
         assert self.ring is not None
         update = None
         if self.engine is not None:
-            update = self.engine.process(start, percent, filtered)
+            update = self.engine.process(start, percent, filtered, spread)
             if self.program is not None:
                 self.program.after_block(update)
             self._collect(update.cues, update.finished_holds)

@@ -5,7 +5,7 @@ The dashboard, ``record`` and ``demo`` all start here, so they process identical
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,11 +22,34 @@ from emgfeedback.training.program import Program
 
 
 class ProfileLike(Protocol):
-    """What a live run needs of a calibration profile."""
+    """What a live run and the commands need of a calibration profile (calibration.Profile is one)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def filters(self) -> FilterSpec:
+        """The chain the calibration was measured with (its estimator included)."""
+        ...
+
+    @property
+    def muscles(self) -> Mapping[str, int]:
+        """Muscle name -> channel."""
+        ...
+
+    @property
+    def scale(self) -> float | None:
+        """Counts -> envelope units factor the live chain must apply (None: none)."""
+        ...
+
+    @property
+    def frontend(self) -> str | None:
+        """The sensor board the calibration was made with, if known."""
+        ...
 
     def check_compatible(self, spec: FilterSpec, info: StreamInfo) -> None: ...
+
+    def check_filters(self, spec: FilterSpec) -> None: ...
 
     def normalizer(self, names: Sequence[str] | None = None) -> MvcNormalizer: ...
 
@@ -44,23 +67,24 @@ class LiveOptions:
     ring_seconds: float = 60.0
     program: Program | None = None  # a training program started with the stream
     ease_out_pct: float | None = None  # cue "ease out" once a hold's median frequency fell this many %
+    #: Signal gathered before each pass of the chain (s): 0 for a screen or sound cue; a recorder with no
+    #: one watching batches 100 ms and saves most of the per-chunk work.
+    batch_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def channel_names(info: StreamInfo, profile: ProfileLike | None) -> list[str]:
     """Muscle names for the channels: the profile's map when there is one, else the stream's names."""
-    if profile is not None:
-        muscles = getattr(profile, "muscles", None)
-        if muscles:
-            names = list(info.names)
-            for muscle, ch in dict(muscles).items():
-                if ch >= info.channels:
-                    raise SettingsError(
-                        f"profile {profile.name!r} needs channel {ch} for {muscle} but the source has "
-                        f"{info.channels}: connect that sensor or calibrate a new profile"
-                    )
-                names[ch] = muscle
-            return names
+    if profile is not None and profile.muscles:
+        names = list(info.names)
+        for muscle, ch in profile.muscles.items():
+            if ch >= info.channels:
+                raise SettingsError(
+                    f"profile {profile.name!r} needs channel {ch} for {muscle} but the source has "
+                    f"{info.channels}: connect that sensor or calibrate a new profile"
+                )
+            names[ch] = muscle
+        return names
     return list(info.names)
 
 
@@ -78,7 +102,10 @@ def make_feedback(info: StreamInfo, options: LiveOptions) -> FeedbackEngine:
     """The feedback engine for a stream: bands per muscle, hysteresis and dwell at its rate."""
     names = channel_names(info, options.profile)
     bands = [options.muscle_bands.get(n, options.band) for n in names]
-    return FeedbackEngine(names, bands, info.fs, auto_start=options.auto_start, ease_out_pct=options.ease_out_pct)
+    estimator = options.filters(info.fs).estimator  # the decision tuned with the chain's estimator
+    return FeedbackEngine(
+        names, bands, info.fs, auto_start=options.auto_start, ease_out_pct=options.ease_out_pct, envelope=estimator
+    )
 
 
 def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acquisition:
@@ -95,6 +122,7 @@ def build_acquisition(source: Source, options: LiveOptions | None = None) -> Acq
         feedback=lambda info: make_feedback(info, opts),
         ring_seconds=opts.ring_seconds,
         mains_hz=mains,
+        batch_s=opts.batch_s,
     )
     if opts.program is not None:
         acq.send(StartProgram(opts.program))  # applied before the first block

@@ -64,6 +64,7 @@ def describe_acquisition(acq: Acquisition, meta: SessionMeta) -> dict[str, Any]:
     if acq.pipeline is not None:
         out["filters"] = acq.pipeline.spec.to_dict()
         out["envelope_delay_ms"] = acq.pipeline.delay_ms
+        out["cue_latency_ms"] = acq.pipeline.cue_latency_ms
         scale = acq.pipeline.scale
     if acq.engine is not None:
         bands = acq.engine.classifier.bands

@@ -359,11 +359,17 @@ def render(store: SessionStore, summary: SessionSummary, advance: Advance | None
             f"<p class='note'>{len(summary.gaps)} gap(s) in the signal, {totals['gap_s']:.2f} s in all "
             "(reconnects or lost data).</p>"
         )
+    cue = info.meta.get("cue_latency_ms")
     delay = info.meta.get("envelope_delay_ms")
+    lag = (
+        f"A cue followed a change of the muscle's state by about {cue:.0f} ms (measured median). "
+        if cue
+        else (f"The envelope lags the muscle by about {delay:.0f} ms. " if delay else "")
+    )
     parts.append(
         "<p class='note'>Band: the target activation range (default 30-50 % of maximal voluntary contraction). "
         "Over-clench: above the band. "
-        + (f"The envelope lags the muscle by about {delay:.0f} ms. " if delay else "")
+        + lag
         + "Made by emgfeedback; health data: share it only with people you trust.</p></body></html>"
     )
     return "\n".join(parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emgfeedback.config import Band
@@ -32,6 +32,8 @@ class MuscleGauge(QWidget):
         self.state = State.UNKNOWN
         self.in_band_pct: float | None = None
         self.hint = ""
+        self._cache: QPixmap | None = None  # the static layer (see _static_layer)
+        self._cache_key: tuple[object, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 360)
         self.setAccessibleName(f"{display_name(muscle)} gauge")
@@ -57,12 +59,31 @@ class MuscleGauge(QWidget):
         if shown == (new_text, state, rounded(in_band_pct), hint):
             self.value = value
             return
+        only_value = (state, rounded(in_band_pct), hint) == shown[1:]
+        old_value = self.value
         self.value = value
         self.state = state
         self.in_band_pct = in_band_pct
         self.hint = hint
         self.setAccessibleDescription(f"{self.value_text} {STATE_WORDS[state]}")
-        self.update()
+        if only_value:  # draw only what changed: the number and the part of the bar between old and new
+            self.update(self._value_rect().toAlignedRect())
+            self.update(self._fill_change(old_value, value).toAlignedRect())
+        else:
+            self.update()
+
+    def _value_rect(self) -> QRectF:
+        h = self.height()
+        return QRectF(0, h * 0.08, self.width(), h * 0.16)
+
+    def _fill_change(self, old: float, new: float) -> QRectF:
+        """The part of the bar that differs between fills at ``old`` and ``new`` %MVC (with the fill's rounded top)."""
+        bar = self.bar_rect()
+        ys = [self._y(bar, v) for v in (old, new) if math.isfinite(v)] or [bar.top(), bar.bottom()]
+        if len(ys) == 1 or not (math.isfinite(old) and math.isfinite(new)):
+            ys = [bar.top() - 4, bar.bottom()]
+        top, bottom = min(ys) - 8, max(ys) + 8
+        return QRectF(bar.left() - 12, top - 16, bar.width() + 24, bottom - top + 32)
 
     @property
     def value_text(self) -> str:
@@ -80,50 +101,31 @@ class MuscleGauge(QWidget):
         bar_w = min(w * 0.42, MAX_BAR_WIDTH)
         return QRectF((w - bar_w) / 2 + 14, top, bar_w, h - top - h * 0.09)
 
-    def paintEvent(self, event: object) -> None:
+    def _static_layer(self) -> QPixmap:
+        """What changes only with size, theme, band or scale (panel, name, empty bar, band, scale labels),
+        drawn once into a pixmap so each repaint draws only the value, the state and the frame."""
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, self.theme.name, self.band.low, self.band.high, self.scale_max)
+        if self._cache is not None and self._cache_key == key:
+            return self._cache
         t = self.theme
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
-        p.fillRect(self.rect(), QColor(t.panel))
-        state_color = t.state_color(self.state)
-        # name
+        pix = QPixmap(max(round(w * ratio), 1), max(round(h * ratio), 1))
+        pix.setDevicePixelRatio(ratio)
+        pix.fill(QColor(t.panel))
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QColor(t.text))
         p.setFont(font(max(12, int(h / 30)), bold=True))
-        name_h = h * 0.08
-        p.drawText(QRectF(0, 4, w, name_h), Qt.AlignmentFlag.AlignCenter, display_name(self.muscle))
-        # value and state word
-        p.setFont(font(max(20, int(h / 11)), bold=True))
-        p.setPen(state_color)
-        value_h = h * 0.16
-        p.drawText(QRectF(0, name_h, w, value_h), Qt.AlignmentFlag.AlignCenter, self.value_text)
-        p.setFont(font(max(11, int(h / 32)), bold=True))
-        word_h = h * 0.07
-        p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
-        # the bar
-        footer = h * 0.09
+        p.drawText(QRectF(0, 4, w, h * 0.08), Qt.AlignmentFlag.AlignCenter, display_name(self.muscle))
         bar = self.bar_rect()
         p.setPen(QPen(QColor(t.grid), 2))
         p.setBrush(QColor(t.background))
         p.drawRoundedRect(bar, 8, 8)
-        # band
         y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(t.band_color(90))
         p.drawRect(QRectF(bar.left(), y_hi, bar.width(), y_lo - y_hi))
-        # fill up to the value
-        if math.isfinite(self.value):
-            y_v = self._y(bar, self.value)
-            p.setBrush(state_color)
-            p.drawRoundedRect(QRectF(bar.left() + 6, y_v, bar.width() - 12, bar.bottom() - y_v - 3), 5, 5)
-            if self.value > self.scale_max:  # off the scale: an arrow on top
-                p.setPen(QPen(state_color, 4))
-                p.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top() + 14)
-        # band edges and scale
-        edge_pen = QPen(QColor(t.states[State.IN]), 4)
-        p.setPen(edge_pen)
-        for y in (y_hi, y_lo):
-            p.drawLine(bar.left() - 10, y, bar.right() + 10, y)
         p.setFont(font(max(9, int(h / 48))))
         p.setPen(QColor(t.muted))
         for pct in range(0, int(self.scale_max) + 1, 25):
@@ -136,6 +138,46 @@ class MuscleGauge(QWidget):
             p.drawText(
                 QRectF(bar.right() + 14, y - 10, 60, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{edge:g}"
             )
+        p.end()
+        self._cache, self._cache_key = pix, key
+        return pix
+
+    def paintEvent(self, event: object) -> None:
+        t = self.theme
+        p = QPainter(self)
+        static = self._static_layer()
+        area = event.rect() if isinstance(event, QPaintEvent) else self.rect()
+        ratio = static.devicePixelRatio()
+        source = QRectF(area.x() * ratio, area.y() * ratio, area.width() * ratio, area.height() * ratio)
+        p.drawPixmap(QRectF(area), static, source)  # only the part being repainted
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        state_color = t.state_color(self.state)
+        # value and state word
+        name_h = h * 0.08
+        p.setFont(font(max(20, int(h / 11)), bold=True))
+        p.setPen(state_color)
+        value_h = h * 0.16
+        p.drawText(QRectF(0, name_h, w, value_h), Qt.AlignmentFlag.AlignCenter, self.value_text)
+        p.setFont(font(max(11, int(h / 32)), bold=True))
+        word_h = h * 0.07
+        p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
+        # fill up to the value
+        footer = h * 0.09
+        bar = self.bar_rect()
+        y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
+        if math.isfinite(self.value):
+            y_v = self._y(bar, self.value)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(state_color)
+            p.drawRoundedRect(QRectF(bar.left() + 6, y_v, bar.width() - 12, bar.bottom() - y_v - 3), 5, 5)
+            if self.value > self.scale_max:  # off the scale: an arrow on top
+                p.setPen(QPen(state_color, 4))
+                p.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top() + 14)
+        # band edges, over the fill
+        p.setPen(QPen(QColor(t.states[State.IN]), 4))
+        for y in (y_hi, y_lo):
+            p.drawLine(bar.left() - 10, y, bar.right() + 10, y)
         # footer: time in band during a hold, or a quality hint
         p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
         footer_rect = QRectF(0, h - footer, w, footer)

@@ -255,8 +255,8 @@ class Dashboard(QMainWindow):
         )
         self.traces.show_raw(self.settings.value("show_raw", "false") == "true")
         self.trace_host.addWidget(self.traces)
-        delay = self.acq.pipeline.delay_ms if self.acq.pipeline else math.nan
-        self.status_delay.setText(f"delay {delay:.0f} ms")
+        delay = self.acq.pipeline.cue_latency_ms if self.acq.pipeline else math.nan
+        self.status_delay.setText(f"cue delay ~{delay:.0f} ms")
         self.status_source.setText(self.acq.info.description or self.config.source_text)
         self.setWindowTitle(f"emgfeedback - {self.status_source.text()}")
         self._auto_start = self.acq.engine is not None and self.acq.engine.auto_start  # set before the stream opened

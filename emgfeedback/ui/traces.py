@@ -16,15 +16,21 @@ from emgfeedback.muscles import display_name
 from emgfeedback.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
 from emgfeedback.ui.theme import DARK, Theme, font
 
-#: At most this many points per curve are drawn: the envelope is smooth (150 ms window), so striding loses
-#: nothing visible; with the 3 px pens a point every ~3 px of a 1400 px wide window is as fine as it looks.
+#: At most this many points per curve are drawn: the envelope is smooth, so striding loses nothing visible.
 MAX_POINTS = 450
+#: Pixels of plot width per drawn point: a 3 px pen's cost grows with its points (a 1300 px plot draws ~220),
+#: and a point every 6 px still shows every change the envelope can make within a frame of history.
+PX_PER_POINT = 6
+#: Fewest points per curve, however narrow the window.
+MIN_POINTS = 100
 #: The raw (filtered) trace keeps its peaks by min/max pairs, at most this many points.
 RAW_MAX_POINTS = 700
 
 
-def _stride(n: int) -> int:
-    return max(1, math.ceil(n / MAX_POINTS))
+def _stride(n: int, width_px: float = PX_PER_POINT * MAX_POINTS) -> int:
+    """Samples per drawn point for ``n`` samples on a plot ``width_px`` wide (decimated to the pixel width)."""
+    points = min(max(width_px / PX_PER_POINT, MIN_POINTS), MAX_POINTS)
+    return max(1, math.ceil(n / points))
 
 
 def peak_decimate(t: np.ndarray, y: np.ndarray, max_points: int = RAW_MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +129,7 @@ class TraceView(QWidget):
         self.env_plot.setLabel("bottom", "seconds", **label_style)
         self.raw_plot.setLabel("left", "filtered", **label_style)
         self._set_top(100.0)
+        self._drawn: tuple[int, int, int] = (0, -1, 0)  # first and last index and size of what the curves show
         layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
         layout.addWidget(self.raw_plot, 2)
@@ -157,11 +164,13 @@ class TraceView(QWidget):
             line.setPen(pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
         for line in self.band_region.lines:
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
+        self._dashed: list[bool] = []
         for m, color, e, r, sample, name in zip(
             self.muscles, self.colors(), self.env_curves, self.raw_curves, self.legend_swatches, self.legend_labels, strict=True
         ):
             pen = trace_pen(color, m)
-            e.setPen(pen)
+            e.setPen(pg.mkPen(color, width=TRACE_WIDTH))  # solid: dashes are drawn as gaps (see draw)
+            self._dashed.append(is_dashed(m))
             r.setPen(pg.mkPen(color, width=1))
             sample.setPixmap(swatch(pen))
             name.setStyleSheet(f"color: {QColor(theme.text).name()};")
@@ -196,18 +205,35 @@ class TraceView(QWidget):
 
     def stride(self) -> int:
         """Samples per drawn point for the current history length."""
-        return _stride(self.samples)
+        return _stride(self.samples, self.env_plot.getViewBox().width() or PX_PER_POINT * MAX_POINTS)
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
-        ``end_index - 1``. ``filtered`` (full rate, ending at the same sample) feeds the raw trace."""
+        ``end_index - 1``. ``filtered`` (full rate, ending at the same sample) feeds the raw trace.
+
+        Draws only what changed: the decimated envelope changes when a new strided point arrives (every
+        ``stride`` samples, ~90 ms at 20 s of history), so other frames leave the curves as they are, and
+        the curves end at 0 s with their newest point (at most one stride before the newest sample).
+        """
         if index.size == 0:
             return
-        t = (index - (end_index - 1)) / self.fs
+        drawn = (int(index[0]), int(index[-1]), index.size)
+        if drawn == self._drawn and not (filtered is not None and self.raw_shown):
+            return
+        self._drawn = drawn
+        t = (index - index[-1]) / self.fs
         peak = 0.0
+        # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
+        # the dashes scroll with the data: a wide dashed pen costs twice as much to draw as these segments
+        step = int(index[1] - index[0]) if index.size > 1 else 1
+        dash = (index // max(step, 1)) % 3 != 2
         for c, curve in enumerate(self.env_curves):
             y = percent[:, c]
-            curve.setData(t, y)
+            if self._dashed[c]:
+                ok = np.isfinite(y)
+                curve.setData(t, y, connect=dash & ok & np.append(ok[1:], False))
+            else:
+                curve.setData(t, y)
             if np.isfinite(y).any():
                 peak = max(peak, float(np.nanmax(y)))
         # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
