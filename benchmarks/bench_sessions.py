@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import Figure, median_time
+from emgfeedback.calibration import demo_profile
 from emgfeedback.config import Band
 from emgfeedback.feedback import FeedbackEngine
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.blocks import Block
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
-from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 from emgfeedback.session.store import SessionStore
 from emgfeedback.session.writer import SessionWriter
@@ -74,7 +74,7 @@ def record_cpu(seconds: float, fs: float = 2000.0) -> tuple[float, float, int]:
     """Writer-thread CPU (% of one core, from ``time.thread_time`` in the writer), commits per s, overflows."""
     with tempfile.TemporaryDirectory() as tmp:
         source = SimulatedSource("backbend-hold", channels=4, fs=fs, realtime=True)
-        acq = build_acquisition(source, LiveOptions(profile=SimulatedProfile(4), auto_start=True))
+        acq = build_acquisition(source, LiveOptions(profile=demo_profile(4), auto_start=True))
         rec = SessionRecorder(Path(tmp) / "s.sqlite3", SessionMeta(source="simulated")).attach(acq)
         acq.start()
         t0 = time.monotonic()

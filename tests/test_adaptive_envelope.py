@@ -173,15 +173,16 @@ def test_an_old_profile_file_keeps_rms_and_the_cli_refuses_another_estimator(
 def test_process_uses_the_profile_estimator_and_refuses_another(
     emg_home: Path, real_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    save_profile(replace(demo_profile(4, ADAPTIVE), name="adaptive placement"))
+    # a placement of two channels in mV, as the file gives them (process checks the profile against the stream, as live)
+    save_profile(replace(demo_profile(2, ADAPTIVE), name="adaptive placement", units="mV", source_units="mV"))
     src = real_data / "uci_lowerlimb_4Npie_knee_flexion.txt"
     out = tmp_path / "env.csv"
     args = ["process", str(src), "--fs", "1000", "--columns", "1,3", "--profile", "adaptive placement", "--out", str(out)]
     assert main(args) == 0
     assert "estimator adaptive" in capsys.readouterr().err
-    table = np.loadtxt(out, delimiter=",", skiprows=1)
-    data = load_recording(src).select([1, 3]).data
-    np.testing.assert_allclose(table[:, 1:], Pipeline(ADAPTIVE).process(data).envelope, rtol=1e-5, atol=1e-9)
+    envelope = np.loadtxt(out, delimiter=",", skiprows=1, usecols=(1, 2))  # then the %MVC and state columns
+    data = load_recording(src, [1, 3]).data
+    np.testing.assert_allclose(envelope, Pipeline(ADAPTIVE).process(data).envelope, rtol=1e-5, atol=1e-9)
     assert main([*args, "--envelope", "rms"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "envelope rms, profile adaptive" in err and "--envelope adaptive" in err

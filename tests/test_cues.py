@@ -57,7 +57,7 @@ def test_play_with_sound_off_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["cues", "--play"]) == 2
     captured = capsys.readouterr()
     assert captured.err == (
-        "emgfeedback: error: cannot play the cues: sound is off (EMGFEEDBACK_AUDIO=off): "
+        "emgfeedback: error: cannot play the cues: sound off (EMGFEEDBACK_AUDIO=off): "
         "connect speakers or headphones, or save them with --wav DIR\n"
     )
     assert captured.out == ""

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from offline_recording import SimulatedProfile, record_offline
 
 from emgfeedback.calibration.profile import read_profile_file
 from emgfeedback.cli import main
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions
-from emgfeedback.session.offline import SimulatedProfile, record_offline
 from emgfeedback.session.recorder import SessionMeta
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from emgfeedback.calibration import demo_profile
+from emgfeedback.config import Band
 from emgfeedback.doctor import Status, System
-from emgfeedback.doctor.checks import check_data_dir
-from emgfeedback.feedback import Band
+from emgfeedback.doctor.data_check import check_data_dir
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
 

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from offline_recording import SimulatedProfile
 from PySide6.QtCore import Qt
 
 from emgfeedback.config import Band
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
-from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.training.athlete import athlete_script
 from emgfeedback.training.program import load_program
 from emgfeedback.ui.main_window import Dashboard, DashboardConfig

@@ -14,6 +14,7 @@ import edfio
 import numpy as np
 import pyedflib
 import pytest
+from offline_recording import OfflineResult, SimulatedProfile, record_offline
 
 from emgfeedback.errors import ExportError
 from emgfeedback.feedback import FeedbackUpdate, HoldTracker, State
@@ -25,7 +26,6 @@ from emgfeedback.session import export_edf as export_edf_mod
 from emgfeedback.session.export_csv import export_csv
 from emgfeedback.session.export_edf import export_edf
 from emgfeedback.session.export_json import export_json, summary_document
-from emgfeedback.session.offline import OfflineResult, SimulatedProfile, record_offline
 from emgfeedback.session.outputs import prepare_out_dir
 from emgfeedback.session.recorder import SessionMeta
 from emgfeedback.session.report import export_report

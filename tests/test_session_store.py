@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from offline_recording import SimulatedProfile
 
 from emgfeedback.feedback import FeedbackUpdate, State
 from emgfeedback.io.simulated import SimulatedSource, constant_script
@@ -22,7 +23,6 @@ from emgfeedback.runtime.blocks import Block
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
 from emgfeedback.session import schema as schema_mod
 from emgfeedback.session import store as store_mod
-from emgfeedback.session.offline import SimulatedProfile
 from emgfeedback.session.recorder import SessionMeta, SessionRecorder
 from emgfeedback.session.store import (
     NewerSchemaError,

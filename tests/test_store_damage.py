@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from offline_recording import SimulatedProfile, record_offline
 
 from emgfeedback.cli import main
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions
-from emgfeedback.session.offline import SimulatedProfile, record_offline
 from emgfeedback.session.recorder import SessionMeta
 from emgfeedback.session.store import SessionStore, dumps
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from offline_recording import SimulatedProfile, record_offline
 
 from emgfeedback.cli import main
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.live import LiveOptions
-from emgfeedback.session.offline import SimulatedProfile, record_offline
 from emgfeedback.session.recorder import SessionMeta
 from emgfeedback.training.athlete import athlete_script
 from emgfeedback.training.program import load_program

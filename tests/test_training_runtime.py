@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from offline_recording import SimulatedProfile, record_offline
 
 from emgfeedback.config import Band
 from emgfeedback.dsp.spectra import HoldSpectra
@@ -14,7 +15,6 @@ from emgfeedback.feedback import Cue, FeedbackEngine
 from emgfeedback.io.simulated import SimulatedSource
 from emgfeedback.runtime.commands import PauseProgram, StopProgram
 from emgfeedback.runtime.live import LiveOptions, build_acquisition
-from emgfeedback.session.offline import SimulatedProfile, record_offline
 from emgfeedback.training.athlete import athlete_script
 from emgfeedback.training.program import load_program, with_exercise
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emgfeedback.calibration import checks
-from emgfeedback.calibration.checks import Problem, Severity, times_rest
+from emgfeedback.calibration.checks import Problem, Severity
 from emgfeedback.calibration.plan import CalibrationPlan, MuscleTest, samples
+from emgfeedback.calibration.prompt_words import prompt_words
 from emgfeedback.calibration.reference import MVC_WINDOW_S, highest_mean, spread
 from emgfeedback.calibration.results import (
     CalibrationResult,
@@ -388,54 +389,5 @@ class CalibrationMachine:
             "done": done,
             "total": total,
         }
-        text, detail = self._words(phase, test, remaining)
+        text, detail = prompt_words(self, phase, test, remaining)
         return Prompt(phase, text, detail, **common)  # type: ignore[arg-type]
-
-    def _words(self, phase: Phase, test: MuscleTest, remaining: float) -> tuple[str, str]:
-        proto = test.protocol
-        if phase is Phase.READY:
-            names = ", ".join(t.label for t in self.plan.tests)
-            return (
-                "Press Space to start",
-                f"First {self.plan.baseline_s:g} s of complete rest, then {proto.timing.trials} maximal contractions "
-                f"per muscle: {names}.",
-            )
-        if phase is Phase.BASELINE:
-            return "Rest", "Relax completely and stay still: measuring the resting noise."
-        if phase is Phase.COUNTDOWN:
-            first = self._step is not None and self._step.number == 1 and self._step.attempt == 1
-            detail = f"{proto.position} {proto.resistance}" if first else proto.resistance
-            return f"{test.label}: push in {max(math.ceil(remaining - 1e-9), 1)}", detail
-        if phase is Phase.CONTRACT:
-            step = self._step
-            trial = f"trial {step.number} of {proto.timing.trials}" if step else ""
-            return "Push!", f"{test.label}, {trial}: {proto.cue or 'as hard as you can'}."
-        if phase is Phase.RELAX:
-            last = self.trials[-1] if self.trials else None
-            said = ""
-            if last is not None:
-                said = (
-                    " ".join(p.message for p in last.problems)
-                    if last.problems
-                    else f"{last.label}: {times_rest(last.ratio)} rest, good."
-                )
-            if self._queue and self._queue[0].test != self._last_test:
-                nxt = self.plan.tests[self._queue[0].test]
-                said += f" Next: {nxt.label}. {nxt.protocol.position}"
-            return "Relax", said.strip()
-        if phase is Phase.DECIDE:
-            pending = self.pending
-            why = " ".join(p.message for p in pending.problems) if pending else ""
-            return "Repeat this trial?", f"{why} R: repeat, A: accept anyway, S: skip it."
-        if phase is Phase.DONE:
-            res = self.result()
-            said = [
-                f"{m.label}: MVC {m.mvc:.4g}, {times_rest(m.mvc / m.noise if m.noise > 0 else math.inf)} rest."
-                if m.ok
-                else f"{m.label}: not usable, left out (redo it alone later)."
-                for m in res.muscles
-            ]
-            if res.ok or not res.kept:
-                return ("Done" if res.ok else "Done, with problems"), " ".join(said)
-            return f"Done: {len(res.kept)} of {len(res.muscles)} muscles", " ".join(said)
-        return "Cancelled", "Calibration cancelled: nothing was saved."

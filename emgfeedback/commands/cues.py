@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import threading
-from collections.abc import Generator
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -68,16 +65,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class Device(Protocol):
-    """What :class:`Playback` needs of a miniaudio playback device."""
-
-    sample_rate: int
-
-    def start(self, callback_generator: Generator[bytes, int, None]) -> None: ...
-
-    def close(self) -> None: ...
-
-
 def _write(directory: Path, out: TextIO, *, quiet: bool) -> None:
     from emgfeedback.cue_sounds import sound_files
 
@@ -95,8 +82,9 @@ def _write(directory: Path, out: TextIO, *, quiet: bool) -> None:
 def _play_all(cues: list, volume: float, out: TextIO) -> None:
     """Each cue once, in order, its name printed as it starts; one line and exit 2 without a sound device."""
     from emgfeedback.cue_sounds import RATE, meaning, synthesize
+    from emgfeedback.ui.audio_output import open_output  # miniaudio, as the dashboard plays them (no Qt)
 
-    device, why = open_device(RATE)
+    device, why = open_output(RATE)
     if device is None:
         raise CommandError(f"cannot play the cues: {why}: connect speakers or headphones, or save them with --wav DIR")
     try:
@@ -104,94 +92,8 @@ def _play_all(cues: list, volume: float, out: TextIO) -> None:
             print(f"{i}/{len(cues)} {cue.value}: {meaning(cue)}", file=out, flush=True)
             samples = synthesize(cue) * volume
             gap = np.zeros(round(GAP_S * RATE)) if i < len(cues) else np.zeros(0)
-            if not device.play(np.concatenate([samples, gap])):
+            sound = np.concatenate([samples, gap])
+            if not device.play(sound).done.wait(sound.shape[0] / RATE + 2.0):
                 raise CommandError(f"the sound device stopped while playing {cue.value}: check the output and try again")
     finally:
         device.close()
-
-
-class Playback:
-    """A miniaudio output that plays one buffer at a time and waits (bounded) until it has been handed over."""
-
-    def __init__(self, device: Device) -> None:
-        self._device = device
-        self._samples = np.zeros(0, dtype=np.float32)
-        self._pos = 0
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        stream = self._stream()
-        next(stream)
-        device.start(stream)
-
-    def play(self, samples: np.ndarray) -> bool:
-        """Play ``samples`` (float, -1..1) to the end; False if the device did not take them in time."""
-        with self._lock:
-            self._samples = np.asarray(samples, dtype=np.float32)
-            self._pos = 0
-            self._done.clear()
-        return self._done.wait(samples.shape[0] / self._device.sample_rate + 2.0)
-
-    def close(self) -> None:
-        self._device.close()
-
-    def _stream(self) -> Generator[bytes, int, None]:
-        frames = yield b""
-        while True:
-            with self._lock:
-                part = self._samples[self._pos : self._pos + frames]
-                self._pos += part.shape[0]
-                if self._pos >= self._samples.shape[0] and self._samples.shape[0]:
-                    self._done.set()
-            block = np.zeros(frames, dtype=np.float32)
-            block[: part.shape[0]] = np.clip(part, -1.0, 1.0)
-            frames = yield block.tobytes()
-
-
-_alsa_handler: object | None = None
-
-
-def _quiet_alsa() -> None:
-    """Keep libasound from printing a page of configuration errors on a machine without a sound card (Linux)."""
-    global _alsa_handler  # noqa: PLW0603 - the C callback must outlive this call
-    if not sys.platform.startswith("linux") or _alsa_handler is not None:
-        return
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("asound")
-    if name is None:
-        return
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError:
-        return
-    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
-    _alsa_handler = handler_type(lambda *_args: None)
-    lib.snd_lib_error_set_handler(_alsa_handler)
-
-
-def open_device(rate: int) -> tuple[Playback | None, str]:
-    """The sound output (``EMGFEEDBACK_AUDIO``: auto, off, or null = samples go nowhere in real time), or why not."""
-    mode = (os.environ.get(AUDIO_ENV) or "auto").strip().lower()
-    if mode == "off":
-        return None, f"sound is off ({AUDIO_ENV}=off)"
-    try:
-        import miniaudio
-    except ImportError as exc:
-        return None, f"the audio library does not load ({exc}): reinstall emgfeedback"
-    _quiet_alsa()
-    try:
-        device = miniaudio.PlaybackDevice(
-            output_format=miniaudio.SampleFormat.FLOAT32,
-            nchannels=1,
-            sample_rate=rate,
-            buffersize_msec=50,
-            backends=[miniaudio.Backend.NULL] if mode == "null" else None,
-            app_name="emgfeedback",
-        )
-    except miniaudio.MiniaudioError:
-        return None, "no sound device"
-    if device.backend == "Null" and mode != "null":
-        device.close()
-        return None, "no sound device (only a null output)"
-    return Playback(device), ""

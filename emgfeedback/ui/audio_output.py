@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -63,10 +63,13 @@ def _quiet_alsa() -> None:
 
 
 @dataclass
-class _Voice:
+class Voice:
+    """One queued sound; ``done`` is set once its last sample has been handed to miniaudio."""
+
     samples: np.ndarray
     queued_at: float
     pos: int = 0
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class AudioOutput:
@@ -83,7 +86,7 @@ class AudioOutput:
         self.period_ms = period_ms
         self.volume = 1.0
         self.latencies_s: deque[float] = deque(maxlen=1000)
-        self._pending: deque[_Voice] = deque()
+        self._pending: deque[Voice] = deque()
         self._lock = threading.Lock()
         backends = [miniaudio.Backend.NULL] if mode == "null" else None
         _quiet_alsa()
@@ -103,18 +106,19 @@ class AudioOutput:
         next(stream)
         self._device.start(stream)
 
-    def play(self, samples: np.ndarray) -> None:
+    def play(self, samples: np.ndarray) -> Voice:
         """Queue one sound; it starts in the next device period. Safe from any thread."""
-        voice = _Voice(np.asarray(samples, dtype=np.float32), time.perf_counter())
+        voice = Voice(np.asarray(samples, dtype=np.float32), time.perf_counter())
         with self._lock:
             self._pending.append(voice)
+        return voice
 
     def close(self) -> None:
         self._device.close()
 
     def _mix(self) -> Generator[bytes, int, None]:
         """The device thread's generator: sent a frame count, yields that many mixed samples."""
-        active: list[_Voice] = []
+        active: list[Voice] = []
         frames = yield b""
         while True:
             out = np.zeros(frames, dtype=np.float32)
@@ -128,6 +132,9 @@ class AudioOutput:
                 part = voice.samples[voice.pos : voice.pos + frames]
                 out[: part.size] += part
                 voice.pos += part.size
+            for voice in active:
+                if voice.pos >= voice.samples.size:
+                    voice.done.set()
             active = [v for v in active if v.pos < v.samples.size]
             np.clip(out * self.volume, -1.0, 1.0, out=out)
             frames = yield out.tobytes()

@@ -6,15 +6,13 @@ acquisition thread never waits on the UI. Every action has a keyboard shortcut.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,73 +24,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emgfeedback.config import Band
 from emgfeedback.errors import UserError
 from emgfeedback.feedback import HoldSummary, State
-from emgfeedback.muscles import has_synergy, short_name
+from emgfeedback.muscles import has_synergy
 from emgfeedback.paths import data_dir
-from emgfeedback.private_files import create_private, make_private
 from emgfeedback.runtime.acquisition import Acquisition
 from emgfeedback.runtime.commands import PauseProgram, SetAutoStart, StartProgram, StopProgram
 from emgfeedback.runtime.live import ProfileLike, Recorder, RecorderFactory
 from emgfeedback.ui.audio import CuePlayer
+from emgfeedback.ui.dashboard_config import SHORTCUTS, DashboardConfig, settings_store
+from emgfeedback.ui.dashboard_profiles import ProfileActions
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer
 from emgfeedback.ui.private_image import save_private_image
 from emgfeedback.ui.program_panel import ProgramPanel, apply_bands, fatigue_text, pick_program
 from emgfeedback.ui.sound_check import SoundCheck
 from emgfeedback.ui.speech import Speaker
+from emgfeedback.ui.status_text import quality_text, rate_text
 from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
 
-#: (key, what it does) for the help overlay and the docs.
-SHORTCUTS = [
-    ("Space", "start / stop a backbend hold (during a program: pause / resume it)"),
-    ("G", "run a training program"),
-    ("Ctrl+G", "stop the training program"),
-    ("Enter / Esc", "close the hold summary (it closes itself when a hold starts)"),
-    ("H", "show / hide the last hold's summary"),
-    ("A", "auto-start holds when the muscles enter the band"),
-    ("C", "calibrate MVC (wizard)"),
-    ("P", "choose a calibration profile"),
-    ("R", "record the session on / off"),
-    ("M", "mute / unmute the cues"),
-    ("S", "test sounds: play each cue once, with its name"),
-    ("+ / -", "cue volume up / down"),
-    ("W", "show / hide the raw (filtered) trace"),
-    ("[ / ]", "shorter / longer trace history (10-60 s)"),
-    ("T", "dark / light theme"),
-    ("F11", "full screen"),
-    ("Ctrl+S", "save a screenshot"),
-    ("F1", "this help"),
-    ("Ctrl+Q", "quit"),
-]
 
-
-@dataclass
-class DashboardConfig:
-    """What the window needs besides the acquisition."""
-
-    band: Band
-    muscle_bands: dict[str, Band]
-    source_text: str
-    profile_name: str | None = None
-    theme: str | None = None
-    fps: float = 30.0
-
-
-def settings_store() -> QSettings:
-    """UI settings in an INI file in the user's (owner-only) data directory; the file is made 0600 first,
-    and Qt keeps the mode of the file it replaces."""
-    path = data_dir() / "ui.ini"
-    with contextlib.suppress(OSError):  # a read-only data folder: settings are not kept
-        create_private(path)
-        make_private(path)
-    return QSettings(str(path), QSettings.Format.IniFormat)
-
-
-class Dashboard(QMainWindow):
+class Dashboard(ProfileActions, QMainWindow):
     """The main window. ``restart`` rebuilds the acquisition with another profile."""
 
     hold_finished = Signal(object)
@@ -330,26 +284,15 @@ class Dashboard(QMainWindow):
         info, stats = self.acq.info, self.acq.stats
         if info is None:
             return
-        dot = " \u00b7 "
-        overruns = f"{dot}device overruns {stats.overruns}" if stats.overruns else ""
-        lost = f"lost {stats.lost}" if stats.counter_ok else "counter unreliable"
-        self.status_rate.setText(f"{info.fs:g} Hz \u00d7{info.channels}{dot}{lost}{dot}reconnects {stats.reconnects}{overruns}")
-        self.status_rate.setToolTip(
-            ""
-            if stats.counter_ok
-            else f"the device's packet counter repeats or stands still: every packet is kept, "
-            f"but lost packets cannot be counted from it (lost so far: {stats.lost})"
-        )
+        text, tip = rate_text(info, stats)
+        self.status_rate.setText(text)
+        self.status_rate.setToolTip(tip)
         report = self.acq.quality_report()
         hints: dict[int, str] = {}
         if report is not None and self.acq.engine is not None:
-            parts = []
-            for c, (name, q) in enumerate(zip(self.acq.engine.names, report.channels, strict=False)):
-                parts.append(f"{short_name(name)} {q.label}")
-                if q.problems:
-                    hints[c] = q.problems[0].split(":")[0]
-            self.status_quality.setText(" \u00b7 ".join(parts))
-            self.status_quality.setToolTip("\n".join(p for q in report.channels for p in q.problems) or "signal OK")
+            text, tip, hints = quality_text(self.acq.engine.names, report)
+            self.status_quality.setText(text)
+            self.status_quality.setToolTip(tip)
         self._hints = hints
         if self.recorder is not None:
             self.status_record.setText(f"\u25cf REC {self.recorder.status_text}")
@@ -451,60 +394,6 @@ class Dashboard(QMainWindow):
             self.screenshots.append(target)  # the app names them on exit
         self.statusBar().showMessage(f"saved {target}" if saved else f"could not save {target}: is the folder writable?", 4000)
         return target
-
-    def calibrate(self) -> None:
-        """Open the calibration wizard on this source; a new profile restarts the live chain with it."""
-        from emgfeedback.ui.calibration_host import run_calibration_dialog
-
-        profile = run_calibration_dialog(self)
-        if profile is not None:
-            self.use_profile(profile)
-
-    def choose_profile(self) -> None:
-        from emgfeedback.ui.calibration_host import pick_profile
-
-        profile = pick_profile(self)
-        if profile is not None:
-            self.use_profile(profile)
-
-    def use_profile(self, profile: ProfileLike) -> None:
-        """Stop, rebuild the acquisition with ``profile``, start again (stop-reconfigure-restart)."""
-        if self.restart_with is None:
-            return
-        recording = self.recorder is not None
-        if recording:
-            self.toggle_record()
-        self.acq.stop()
-        self.acq = self.restart_with(profile)
-        self.config.profile_name = profile.name
-        self.status_profile.setText(f"profile: {profile.name}")
-        for g in self.gauges:
-            g.setParent(None)
-        self.gauges.clear()
-        if self.traces is not None:
-            self.traces.setParent(None)
-            self.traces = None
-        self.waiting.setVisible(True)
-        self._built = False
-        self.acq.start()
-        if recording:
-            self.toggle_record()
-
-    def toggle_record(self) -> None:
-        if self.recorder_factory is None:
-            self.statusBar().showMessage("recording is not available here", 3000)
-            return
-        if self.recorder is None:
-            try:
-                self.recorder = self.recorder_factory(self.acq)
-            except UserError as exc:  # e.g. a store from a newer version: say so, keep showing live data
-                self.show_error(f"recording could not start: {exc}")
-                return
-            self.statusBar().showMessage("recording", 3000)
-        else:
-            self.recorder.stop()
-            self.recorder = None
-        self.update_status()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop drawing, recording and acquisition cleanly."""

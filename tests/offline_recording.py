@@ -1,7 +1,7 @@
-"""Record a finite source into the store without threads: same chain, feedback and writer as live.
+"""A recording made offline, as fast as the CPU allows: the simulated sensor through the live chain into the store.
 
-Used by tests (holds at known sample indices, compared with the in-memory statistics)
-and benchmarks; the result is exactly what a live recording of the same samples stores.
+Test and benchmark support only (not part of the package): it builds sessions of known content for the
+store, export, progress and damage tests, and for the sessions benchmark.
 """
 
 from __future__ import annotations
