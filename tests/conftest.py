@@ -53,12 +53,17 @@ def show_active(qtbot):
     return show
 
 
-def wait_until(condition, timeout: float = 10.0, interval: float = 0.002, what: str = "") -> None:
-    """Poll ``condition`` until it is true; fail after ``timeout`` seconds (a bound, not a sleep-and-hope)."""
+def wait_until(condition, timeout: float = 10.0, what: str = "", *, interval: float = 0.005):
+    """Poll ``condition`` until it is truthy and return its value; fail after ``timeout`` seconds.
+
+    The one bounded wait every test uses (never a sleep and hope)."""
     import time
 
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        value = condition()
+        if value:
+            return value
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what or getattr(condition, '__name__', 'a condition')}")
         time.sleep(interval)

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_until as wait_for
 
 from emgfeedback.feedback import Cue, CueEvent
 from emgfeedback.ui.audio_output import audio_mode, open_output, probe_output
 from emgfeedback.ui.sounds import RATE, cue_sounds
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
 
 
 def test_every_cue_reaches_the_output_stream(qtbot) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import VirtualBoard
 
 from emgfeedback.cli import build_parser, main
 from emgfeedback.commands.devices import classify
@@ -20,45 +19,16 @@ from emgfeedback.commands.devices import classify
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Device:
-    """``python -m emgfeedback simulate-device ...`` running in the background."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emgfeedback", "simulate-device", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20.0)
-        if not ready:
-            self.proc.kill()
-            pytest.fail("simulate-device printed no path within 20 s")
-        self.path = self.proc.stdout.readline().decode().strip()
-
-    def stop(self) -> tuple[int, str]:
-        """SIGTERM, then the exit code and stderr."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=10.0)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode()
-
-
 @pytest.fixture
-def device(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[_Device]:
+def device(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VirtualBoard]:
     args = getattr(request, "param", ())
-    dev = _Device(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    dev = VirtualBoard(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     yield dev
     dev.stop()
 
 
 @pytest.mark.parametrize("device", [("--channels", "3", "--fs", "500", "--link", "{tmp}/board")], indirect=True)
-def test_monitor_json_on_simulate_device(device: _Device, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_monitor_json_on_simulate_device(device: VirtualBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert device.path == str(tmp_path / "board") and os.path.islink(device.path)
     t = time.monotonic()
     code = main(["monitor", "--source", device.path, "--seconds", "5", "--json"])
@@ -77,7 +47,7 @@ def test_monitor_json_on_simulate_device(device: _Device, tmp_path: Path, capsys
 
 
 @pytest.mark.parametrize("device", [("--protocol", "p2", "--fs", "250", "--scenario", "counter")], indirect=True)
-def test_monitor_plain_lines_on_a_p2_device(device: _Device, capsys: pytest.CaptureFixture[str]) -> None:
+def test_monitor_plain_lines_on_a_p2_device(device: VirtualBoard, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["monitor", "--source", device.path, "--fs", "250", "--seconds", "1.5"]) == 0
     out = capsys.readouterr().out
     assert "p2 at" in out and "250 Hz x 6 ch" in out and "lost 0" in out and "\x1b[" not in out

@@ -10,11 +10,11 @@ import contextlib
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from conftest import wait_until as wait_for
 
 from emgfeedback.cli import main
 from emgfeedback.config import FilterSpec, StreamInfo
@@ -27,16 +27,6 @@ from emgfeedback.runtime.blocks import Block
 from emgfeedback.session.store import SessionStore
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="ptys are POSIX")
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        pause.wait(0.005)
 
 
 class Board:

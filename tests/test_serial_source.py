@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import serial
+from conftest import wait_until as wait_for
 
 from emgfeedback.config import StreamInfo
 from emgfeedback.errors import SourceError
@@ -24,16 +25,6 @@ from emgfeedback.io.serial_source import SerialSource, require_channels
 from emgfeedback.io.sources import Chunk
 from emgfeedback.io.spec import SourceOptions, open_source
 from emgfeedback.io.virtual_device import COUNTER, VirtualDevice
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        pause.wait(0.005)
 
 
 def collect(src: SerialSource, n: int, timeout: float = 5.0) -> list[Chunk]:
@@ -373,13 +364,13 @@ def test_busy_port_from_the_os(monkeypatch: pytest.MonkeyPatch, code: int) -> No
         raise serial.SerialException(code, f"could not open port {url}: [Errno {code}] {os.strerror(code)}")
 
     monkeypatch.setattr(serial_source.serial, "serial_for_url", busy)
-    _one_line_error(SerialSource("/dev/ttyUSB0"), "port busy", "Arduino IDE serial monitor")
+    _one_line_error(SerialSource("/dev/ttyUSB0"), "port busy", "another program holds it (the Arduino IDE's serial monitor")
 
 
 def test_busy_port_held_by_another_reader(device_factory: Callable[..., VirtualDevice]) -> None:
     dev = device_factory("frame", scenario=COUNTER, fs=500, channels=1)
     with SerialSource(dev.path):
-        _one_line_error(SerialSource(dev.path), "port busy", "Arduino IDE serial monitor")
+        _one_line_error(SerialSource(dev.path), "port busy", "another program holds it (the Arduino IDE's serial monitor")
 
 
 def test_text_needs_a_sample_rate() -> None:

@@ -9,11 +9,11 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until
 from offline_recording import SimulatedProfile
 
 from emgfeedback.feedback import FeedbackUpdate, State
@@ -49,17 +49,6 @@ def block(start: int, n: int, ch: int = 2, *, states: np.ndarray | None = None, 
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def wait_until(condition, timeout: float = 10.0, poll: float = 0.01) -> bool:
-    """Wait on a condition with a bound (no bare sleeps)."""
-    deadline = time.monotonic() + timeout
-    tick = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        tick.wait(poll)
-    return True
 
 
 # --- files and schema ---------------------------------------------------------------------------
