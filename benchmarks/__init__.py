@@ -37,3 +37,18 @@ def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> 
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def paced_frames(window, app, fps: float, count: int) -> list[float]:
+    """Call ``window.refresh()`` at ``fps`` (as the dashboard's timer would) ``count`` times; each frame's seconds."""
+    frames: list[float] = []
+    period = 1 / fps
+    next_frame = time.perf_counter()
+    while len(frames) < count:
+        t0 = time.perf_counter()
+        window.refresh()
+        app.processEvents()
+        frames.append(time.perf_counter() - t0)
+        next_frame += period
+        time.sleep(max(next_frame - time.perf_counter(), 0))
+    return frames

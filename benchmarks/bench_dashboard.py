@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 from collections.abc import Iterator
 
 import numpy as np
 
-from benchmarks import Figure
+from benchmarks import Figure, paced_frames
 
 
 def run() -> Iterator[Figure]:
@@ -43,16 +42,7 @@ def run() -> Iterator[Figure]:
     QTimer.singleShot(1000, loop.quit)  # let the widgets build and the first frames settle
     loop.exec()
     window.timer.stop()
-    frames = []
-    period = 1 / 60
-    next_frame = time.perf_counter()
-    while len(frames) < seconds * 60:
-        t0 = time.perf_counter()
-        window.refresh()
-        app.processEvents()
-        frames.append(time.perf_counter() - t0)
-        next_frame += period
-        time.sleep(max(next_frame - time.perf_counter(), 0))
+    frames = paced_frames(window, app, 60, seconds * 60)
     window.close()
     app.processEvents()
     yield Figure("dashboard_frame_ms_median_4ch_30s", statistics.median(frames) * 1000, "ms")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import Figure
+from benchmarks import Figure, paced_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("EMGFEEDBACK_BENCH_SECONDS", "5"))
@@ -161,16 +161,7 @@ def coach_frames() -> Iterator[Figure]:
         app.processEvents()
         time.sleep(0.05)
     window.timer.stop()
-    frames = []
-    period = 1 / 15
-    next_frame = time.perf_counter()
-    while len(frames) < SECONDS * 15:
-        t0 = time.perf_counter()
-        window.refresh()
-        app.processEvents()
-        frames.append(time.perf_counter() - t0)
-        next_frame += period
-        time.sleep(max(next_frame - time.perf_counter(), 0))
+    frames = paced_frames(window, app, 15, SECONDS * 15)
     live = sum(v.connection == "live" for v in feed.views())
     window.close()
     app.processEvents()

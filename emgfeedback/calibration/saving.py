@@ -7,12 +7,11 @@ profile made with the same chain (filters, rate, units and scale), so %MVC keeps
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from emgfeedback.calibration.checks import Severity
 from emgfeedback.calibration.profile import Profile
-from emgfeedback.calibration.protocol import MvcProtocol
 from emgfeedback.calibration.results import CalibrationResult, MuscleResult
 from emgfeedback.config import FilterSpec, StreamInfo
 from emgfeedback.errors import ProfileError
@@ -33,13 +32,12 @@ def calibrated_profile(
     spec: FilterSpec,
     info: StreamInfo,
     *,
-    protocols: Sequence[MvcProtocol] = (),
-    scale: float | None = None,
-    units: str | None = None,
-    source: str = "",
     update: Profile | None = None,
+    **details: Any,
 ) -> Profile:
     """The profile to save: the muscles of ``result`` that passed, the others listed as missing.
+
+    ``details`` go to :meth:`Profile.from_result` (``protocols``, ``scale``, ``units``, ``source``).
 
     With ``update`` (an existing profile) the passed muscles replace or fill in its muscles and the
     result is saved under its name; its chain must match this one. Refuses (one line) a cancelled
@@ -48,7 +46,7 @@ def calibrated_profile(
     if result.cancelled:
         raise ProfileError("the calibration was cancelled: nothing to save")
     if update is not None:
-        update.check_compatible(spec, info, scale=scale)
+        update.check_compatible(spec, info, scale=details.get("scale"))
     kept = result.kept
     if not kept:
         why = first_failure(result.left_out[0]) if result.left_out else "no muscle was calibrated"
@@ -58,10 +56,7 @@ def calibrated_profile(
         replace(result, muscles=kept),
         spec,
         info,
-        protocols=protocols,
-        scale=scale,
-        units=units,
-        source=source,
+        **details,
     )
     missing = {m.name: m.channel for m in result.left_out}
     if update is None:

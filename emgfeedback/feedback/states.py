@@ -43,18 +43,25 @@ def _ffill(values: np.ndarray, valid: np.ndarray, initial: np.ndarray) -> np.nda
     return np.where(idx >= 0, out, initial[None, :])
 
 
+def as_block(percent: np.ndarray) -> np.ndarray:
+    """%MVC as a float (n, channels) block (one channel may come as a flat array)."""
+    p = np.asarray(percent, dtype=np.float64)
+    return p[:, None] if p.ndim == 1 else p
+
+
+def band_edges(bands: Sequence[Band]) -> tuple[np.ndarray, np.ndarray]:
+    """The lower and upper edges (%MVC) of each muscle's band, as arrays."""
+    return np.array([b.low for b in bands]), np.array([b.high for b in bands])
+
+
 class BandClassifier:
     """Per-channel state with hysteresis (a state is left only beyond the edge +- hysteresis)
     and dwell (a new state is reported once it has lasted ``dwell_ms``)."""
 
     def __init__(self, bands: Sequence[Band], fs: float) -> None:
-        self.bands = list(bands)
-        ch = len(self.bands)
+        ch = len(bands)
         self.fs = fs
-        self.low = np.array([b.low for b in self.bands])
-        self.high = np.array([b.high for b in self.bands])
-        self.hyst = np.array([b.hysteresis for b in self.bands])
-        self.dwell = np.array([max(round(b.dwell_ms * fs / 1000.0), 1) for b in self.bands])
+        self.set_bands(bands)
         self.raw_state = np.full(ch, int(State.UNKNOWN))  # hysteresis state of the last sample
         self.run_length = np.zeros(ch, dtype=np.int64)  # how long raw_state has lasted
         self.reported = np.full(ch, int(State.UNKNOWN))  # last reported (dwelled) state
@@ -62,16 +69,13 @@ class BandClassifier:
     def set_bands(self, bands: Sequence[Band]) -> None:
         """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
         self.bands = list(bands)
-        self.low = np.array([b.low for b in self.bands])
-        self.high = np.array([b.high for b in self.bands])
+        self.low, self.high = band_edges(self.bands)
         self.hyst = np.array([b.hysteresis for b in self.bands])
         self.dwell = np.array([max(round(b.dwell_ms * self.fs / 1000.0), 1) for b in self.bands])
 
     def update(self, percent: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
         """%MVC (n, channels) -> reported states (n, channels) as int8 :class:`State` values (``spread`` unused)."""
-        p = np.asarray(percent, dtype=np.float64)
-        if p.ndim == 1:
-            p = p[:, None]
+        p = as_block(percent)
         n = p.shape[0]
         if n == 0:
             return np.empty((0, len(self.bands)), dtype=np.int8)
@@ -115,20 +119,16 @@ class SequentialClassifier:
     """
 
     def __init__(self, bands: Sequence[Band], fs: float, *, z: float = SEQUENTIAL_Z) -> None:
-        self.bands = list(bands)
         self.fs = fs
         self.z = z
-        self.low = np.array([b.low for b in self.bands])
-        self.high = np.array([b.high for b in self.bands])
-        self.widest = 0.45 * (self.high - self.low)  # keep an "in band" zone however uncertain the level
+        self.set_bands(bands)
         self.state = np.full(len(self.bands), int(State.UNKNOWN))
 
     def set_bands(self, bands: Sequence[Band]) -> None:
         """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
         self.bands = list(bands)
-        self.low = np.array([b.low for b in self.bands])
-        self.high = np.array([b.high for b in self.bands])
-        self.widest = 0.45 * (self.high - self.low)
+        self.low, self.high = band_edges(self.bands)
+        self.widest = 0.45 * (self.high - self.low)  # keep an "in band" zone however uncertain the level
 
     def margins(self, percent: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
         """Hysteresis half-width (%MVC) per sample: z standard errors of the %MVC estimate."""
@@ -140,9 +140,7 @@ class SequentialClassifier:
 
     def update(self, percent: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
         """%MVC (n, channels) and its relative error -> states (n, channels) as int8 :class:`State` values."""
-        p = np.asarray(percent, dtype=np.float64)
-        if p.ndim == 1:
-            p = p[:, None]
+        p = as_block(percent)
         n = p.shape[0]
         if n == 0:
             return np.empty((0, len(self.bands)), dtype=np.int8)

@@ -279,22 +279,13 @@ class SessionStore(StoreReads):
                 raise refuse_write(self.path, str(exc)) from None
             raise StoreError(f"{self.path}: write failed ({exc}): check the disk and try again") from None
 
-    def create_session(
-        self,
-        *,
-        fs: float,
-        muscles: Sequence[str],
-        created: float | None = None,
-        profile: str | None = None,
-        person: str | None = None,
-        meta: dict[str, Any] | None = None,
-        pid: int | None = None,
-    ) -> int:
-        """A new session marked ``recording`` by this process; returns its id."""
+    def create_session(self, **fields: Any) -> int:
+        """A new session marked ``recording`` by this process, in a transaction of its own; returns its id.
+
+        ``fields`` are those of :meth:`insert_session` (``fs``, ``muscles``, and optionally ``created``,
+        ``profile``, ``person``, ``meta``, ``pid``)."""
         with self.transaction() as c:
-            return self.insert_session(
-                c, fs=fs, muscles=muscles, created=created, profile=profile, person=person, meta=meta, pid=pid
-            )
+            return self.insert_session(c, **fields)
 
     def insert_session(
         self,
