@@ -55,7 +55,7 @@ if [ "$MODE" = demo ] && [ -f "$VENV/.emgfeedback-test" ] && [ "$VENV/.emgfeedba
   stamp="$VENV/.emgfeedback-test"
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  target='.[lsl,brainflow]'  # the LSL and BrainFlow extras: small, and what --lsl and brainflow: sources need
+  target='.'  # run time only (592 MB); the lsl and brainflow extras add 140 MB: pip install '.[lsl,brainflow]'
   [ "$MODE" = test ] && target='.[dev,lsl,brainflow]'
   echo "setup: installing emgfeedback ($MODE set) into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$target"

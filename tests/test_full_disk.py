@@ -132,7 +132,7 @@ def test_calibrate_whose_save_fails_after_the_trials_keeps_the_profile(emg_home:
 def test_calibrate_whose_save_fails_keeps_it_in_a_temporary_file(
     emg_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from emgfeedback.calibration import profile as profile_mod
+    from emgfeedback.calibration import profile_store as profile_mod
 
     real = profile_mod.write_private
 
