@@ -256,6 +256,7 @@ def test_dashboard_calibrate_offers_to_redo_only_the_missing_muscles(qtbot, emg_
     from emgfeedback.io.simulated import SimulatedSource
     from emgfeedback.runtime.acquisition import Acquisition
     from emgfeedback.ui.calibration_host import CalibrationDialog, _partial_profile
+    from emgfeedback.ui.theme import DARK
 
     assert calibrate("--source", "simulated:calibration:weak=hamstring_right", "--name", "desk") == 0
     partial = load_profile("desk")
@@ -267,6 +268,7 @@ def test_dashboard_calibrate_offers_to_redo_only_the_missing_muscles(qtbot, emg_
         qtbot.addWidget(window)
         window.acq = acquisition  # type: ignore[attr-defined]
         window.config = SimpleNamespace(profile_name="desk")  # type: ignore[attr-defined]
+        window.theme = DARK  # type: ignore[attr-defined]  # what calibration_host reads of the dashboard
         assert _partial_profile(window) == partial
         dialog = CalibrationDialog(window, partial.name, update=partial)
         qtbot.addWidget(dialog)

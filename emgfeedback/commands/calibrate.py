@@ -27,6 +27,7 @@ from emgfeedback.commands._common import (
 from emgfeedback.commands._profile_save import check_destination
 from emgfeedback.commands._recording import add_reader_args
 from emgfeedback.errors import CommandError
+from emgfeedback.io.sources import Source
 from emgfeedback.muscles import KINDS, STANDARD, muscle_kind
 
 SIM_REST_BETWEEN_S = 5.0
@@ -353,14 +354,14 @@ def _live(args: argparse.Namespace) -> int:
     return finish(args, result, make, info.units, out)
 
 
-def _restart(source: object, kind: str) -> None:
+def _restart(source: Source, kind: str) -> None:
     """Start the calibration's time now: reopen a simulated or replayed source, drop a sensor's stale samples."""
     if kind != "serial":
-        source.close()  # type: ignore[attr-defined]
-        source.open()  # type: ignore[attr-defined]
+        source.close()
+        source.open()
         return
     deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and source.read(0.0) is not None:  # type: ignore[attr-defined]
+    while time.monotonic() < deadline and source.read(0.0) is not None:
         pass
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QVBoxLayout
 
 from emgfeedback.calibration import Profile, list_profiles, load_profile
 from emgfeedback.calibration.saving import missing_text
 from emgfeedback.errors import ProfileError, SettingsError
 from emgfeedback.muscles import STANDARD, muscle_kind
-from emgfeedback.ui.theme import DARK
+
+if TYPE_CHECKING:
+    from emgfeedback.ui.main_window import Dashboard
 
 
-def muscle_map(window: QWidget) -> dict[str, int]:
+def muscle_map(window: Dashboard) -> dict[str, int]:
     """Muscles to calibrate: the current profile's map, the stream's names if they are muscles,
     else the standard wiring (glute max left on A0, high hamstring left on A1, then the right side)."""
-    acq = window.acq  # type: ignore[attr-defined]
+    acq = window.acq
     names = list(acq.engine.names) if acq.engine is not None else list(acq.info.names)
     if all(muscle_kind(n) in ("glute_max", "hamstring") for n in names):
         return {n: i for i, n in enumerate(names)}
@@ -24,7 +28,7 @@ def muscle_map(window: QWidget) -> dict[str, int]:
 class CalibrationDialog(QDialog):
     """The wizard, full size, on the dashboard's running acquisition."""
 
-    def __init__(self, window: QWidget, name: str, *, update: Profile | None = None) -> None:
+    def __init__(self, window: Dashboard, name: str, *, update: Profile | None = None) -> None:
         """``update``: redo only the muscles that partial profile lacks, merged into it."""
         super().__init__(window)
         from emgfeedback.ui.calibration_wizard import CalibrationWizard
@@ -32,11 +36,11 @@ class CalibrationDialog(QDialog):
         self.setWindowTitle("Calibrate MVC" if update is None else f"Calibrate the missing muscles of {update.name}")
         self.profile: Profile | None = None
         self.wizard = CalibrationWizard.from_acquisition(
-            window.acq,  # type: ignore[attr-defined]
+            window.acq,
             self,
             muscles=dict(update.missing) if update is not None else muscle_map(window),
             name=name,
-            theme=getattr(window, "theme", DARK),  # the dashboard's theme, light or dark
+            theme=window.theme,  # the dashboard's theme, light or dark
             update=update,
         )
         layout = QVBoxLayout(self)
@@ -50,9 +54,9 @@ class CalibrationDialog(QDialog):
         self.accept()
 
 
-def run_calibration_dialog(window: QWidget) -> Profile | None:
+def run_calibration_dialog(window: Dashboard) -> Profile | None:
     """Ask for a profile name, run the wizard; the saved profile, or None if cancelled."""
-    acq = window.acq  # type: ignore[attr-defined]
+    acq = window.acq
     if acq.info is None or acq.pipeline is None:
         QMessageBox.information(window, "Calibrate", "The sensor is not connected yet: wait for data, then press C.")
         return None
@@ -83,9 +87,9 @@ def run_calibration_dialog(window: QWidget) -> Profile | None:
     return dialog.profile
 
 
-def _partial_profile(window: QWidget) -> Profile | None:
+def _partial_profile(window: Dashboard) -> Profile | None:
     """The dashboard's current profile when it is saved and lacks muscles, else None."""
-    name = getattr(getattr(window, "config", None), "profile_name", None)
+    name = window.config.profile_name
     if not name:
         return None
     try:
@@ -95,7 +99,7 @@ def _partial_profile(window: QWidget) -> Profile | None:
     return None if profile.complete else profile
 
 
-def pick_profile(window: QWidget) -> Profile | None:
+def pick_profile(window: Dashboard) -> Profile | None:
     """Choose one of the saved profiles; None if there are none or the user cancels."""
     profiles = list_profiles()
     if not profiles:
