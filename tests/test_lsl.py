@@ -342,3 +342,17 @@ def test_markers_carry_cues_and_overclench_episodes() -> None:
     assert any(w.startswith("overclench-start glute_max") for w in words)
     assert any(w.startswith("cue over glute_max") for w in words)
     assert np.all(np.diff(stamps) >= 0)  # in time order
+
+
+def test_a_program_rep_ends_with_a_marker_naming_its_outcome() -> None:
+    """Program reps are marked with program, exercise, set, rep and outcome (their step cues go out as cues)."""
+    from emgfeedback.feedback import HoldSummary
+    from emgfeedback.runtime.lsl_out import rep_marker
+
+    def rep(**tags):
+        return HoldSummary(3, 100, 900, 1000.0, [], tags=tags)
+
+    base = {"program": "first-week", "exercise": "glute bridge hold", "set": 1, "rep": 2}
+    assert rep_marker(rep(**base, success=True)) == "rep first-week/glute bridge hold set 1 rep 2 success"
+    assert rep_marker(rep(**base, success=False)) == "rep first-week/glute bridge hold set 1 rep 2 failed"
+    assert rep_marker(rep(**base, success=None, aborted=True)).endswith("rep 2 aborted")

@@ -5,7 +5,9 @@ Three outlets, named after ``--lsl-name NAME`` (default ``emgfeedback``):
 - ``NAME`` (type ``EMG``): the raw samples at the device's rate, channels labelled with the muscles;
 - ``NAME-mvc`` (type ``MVC``): %MVC per muscle, the band state per muscle (0 no signal, 1 below,
   2 in band, 3 over-clench) and ``hold_s`` (seconds into the running hold, NaN between holds);
-- ``NAME-markers`` (type ``Markers``, irregular): ``hold-start N``, ``hold-stop N``, ``cue KIND [MUSCLE]``,
+- ``NAME-markers`` (type ``Markers``, irregular): ``hold-start N``, ``hold-stop N``, ``cue KIND [MUSCLE]``
+  (program steps too: ``cue get-ready``, ``cue go``, ``cue rest``, ``cue done``), ``rep PROGRAM/EXERCISE set S rep R
+  success|failed|aborted``,
   ``overclench-start MUSCLE``, ``overclench-end MUSCLE``, ``gap N`` (samples the device lost) and whatever
   :meth:`LslPublisher.marker` is given (rep and program events from other parts of the program).
 
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from emgfeedback.feedback import Cue, CueEvent, State
+from emgfeedback.feedback import Cue, CueEvent, HoldSummary, State
 from emgfeedback.frontends import PRESETS
 from emgfeedback.io import extras
 from emgfeedback.runtime.acquisition import Acquisition
@@ -149,6 +151,13 @@ def cue_marker(cue: CueEvent, hold_number: int) -> str:
     if cue.cue is Cue.HOLD_END:
         return f"hold-stop {hold_number}"
     return f"cue {cue.cue.value}" + (f" {cue.muscle}" if cue.muscle else "")
+
+
+def rep_marker(hold: HoldSummary) -> str:
+    """The marker text of a program rep as it ends: ``rep PROGRAM/EXERCISE set S rep R success|failed|aborted``."""
+    t = hold.tags
+    outcome = "aborted" if t.get("aborted") else ("success" if t.get("success") else "failed")
+    return f"rep {t.get('program', '')}/{t.get('exercise', '')} set {t.get('set', '')} rep {t.get('rep', '')} {outcome}"
 
 
 class LslPublisher:
@@ -292,6 +301,8 @@ class LslPublisher:
             self._hold_seconds(block.start, 0, cues)
         events = [(c.index, self._cue_text(c)) for c in cues]
         events += self._overclench(block)
+        if block.feedback is not None:  # program reps end with their outcome (their cues go out as cues)
+            events += [(h.stop_index, rep_marker(h)) for h in block.feedback.finished_holds if h.tags]
         if n and self._expected is not None and block.start > self._expected:  # samples the device lost
             events.append((self._expected, f"gap {block.start - self._expected}"))
         if n:
