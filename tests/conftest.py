@@ -57,16 +57,18 @@ def wait_until(condition, timeout: float = 10.0, what: str = "", *, interval: fl
     """Poll ``condition`` until it is truthy and return its value; fail after ``timeout`` seconds.
 
     The one bounded wait every test uses (never a sleep and hope)."""
+    import threading
     import time
 
     deadline = time.monotonic() + timeout
+    tick = threading.Event()  # never set: its wait is the poll interval
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what or getattr(condition, '__name__', 'a condition')}")
-        time.sleep(interval)
+        tick.wait(interval)
 
 
 class VirtualBoard:

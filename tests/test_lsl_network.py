@@ -30,7 +30,12 @@ got, deadline = 0, time.monotonic() + 30
 while got < 500 and time.monotonic() < deadline:
     chunk = source.read(0.1)
     got += 0 if chunk is None else chunk.samples.shape[0]
-acq.start_hold(); time.sleep(0.2); acq.stop_hold(); time.sleep(0.2)
+def until(cond):
+    end = time.monotonic() + 10
+    while not cond() and time.monotonic() < end:
+        source.read(0.05)  # keep reading while the markers go out
+acq.start_hold(); until(lambda: acq.snapshot().hold is not None)
+acq.stop_hold(); until(lambda: acq.snapshot().hold is None and acq.snapshot().holds_done == 1)
 source.close(); acq.stop(); pub.close()
 print("received", got)
 """
