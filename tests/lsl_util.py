@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,17 @@ class TestOutlet:
         self._stop.set()
         self._thread.join(5)
         self.outlet._del()  # destroy now, not whenever the garbage collector gets to it
+
+
+def run_cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """``python -m emgfeedback ARGS`` to the end, on the loopback-only LSL configuration."""
+    return subprocess.run(
+        [sys.executable, "-m", "emgfeedback", *args], check=False, env=lsl_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def monitor_json(source: str, seconds: float) -> dict:
+    """The totals ``monitor --json`` prints for ``source`` after ``seconds`` (it must exit 0)."""
+    out = run_cli("monitor", "--source", source, "--seconds", f"{seconds:g}", "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from lsl_util import lsl_env, wait_for
+from lsl_util import monitor_json, wait_for
 
 pytest.importorskip("brainflow")
 
@@ -124,16 +121,7 @@ def test_package_counter_gives_the_lost_count(playback_file: Path, tmp_path: Pat
 
 
 def test_monitor_json_on_the_synthetic_board() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "emgfeedback", "monitor", "--source", "brainflow:synthetic", "--seconds", "2", "--json"],
-        check=False,
-        env=lsl_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    summary = monitor_json("brainflow:synthetic", 2)
     assert summary["fs"] == BoardShim.get_sampling_rate(SYNTHETIC)
     assert summary["channels"] == len(BoardShim.get_emg_channels(SYNTHETIC))
     assert summary["lost"] == 0 and summary["frames"] > 200 and summary["protocol"] == "brainflow"

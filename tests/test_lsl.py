@@ -17,7 +17,7 @@ pytest.importorskip("mne_lsl")
 
 import itertools
 
-from lsl_util import TestOutlet, counter_csv, lsl_env, start_cli, wait_for
+from lsl_util import TestOutlet, counter_csv, lsl_env, monitor_json, run_cli, start_cli, wait_for
 
 from emgfeedback.errors import SourceError
 from emgfeedback.io.lsl_source import IndexFromTimestamps, LslQuery, LslSource
@@ -192,28 +192,12 @@ def test_lsl_source_through_monitor_json_and_record(tmp_path: Path, emg_home: Pa
     name = unique("ext")
     outlet = TestOutlet(name, ["biceps_left", "triceps_left"], fs=500.0)
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "emgfeedback", "monitor", "--source", f"lsl:{name}", "--seconds", "3", "--json"],
-            check=False,
-            env=lsl_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        summary = json.loads(out.stdout.strip().splitlines()[-1])
+        summary = monitor_json(f"lsl:{name}", 3)
         assert summary["lost"] == 0 and summary["gaps"] == 0
         assert summary["fs"] == 500.0 and summary["channels"] == 2 and summary["protocol"] == "lsl"
         assert [c["name"] for c in summary["per_channel"]] == ["biceps_left", "triceps_left"]
         assert summary["frames"] > 500
-        rec = subprocess.run(
-            [sys.executable, "-m", "emgfeedback", "record", "--source", f"lsl:{name}", "--seconds", "2", "--status-every", "0"],
-            check=False,
-            env=lsl_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        rec = run_cli("record", "--source", f"lsl:{name}", "--seconds", "2", "--status-every", "0")
         assert rec.returncode == 0, rec.stderr
         assert "0 gaps" in rec.stdout
     finally:
