@@ -35,7 +35,7 @@ class MuscleGauge(QWidget):
         self._cache: QPixmap | None = None  # the static layer (see _static_layer)
         self._cache_key: tuple[object, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(200, 360)
+        self.setMinimumSize(200, 300)  # room for a program panel above on a laptop screen; fonts scale with height
         self.setAccessibleName(f"{display_name(muscle)} gauge")
 
     def sizeHint(self) -> QSize:

@@ -7,6 +7,7 @@ upside down in a backbend always sees the gauges without pressing anything.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from emgfeedback.feedback import HoldSummary
@@ -30,6 +31,15 @@ class BelowGauges(QStackedWidget):
         self.addWidget(self.card_host)
         self.show_traces()
 
+    def minimumSizeHint(self) -> QSize:
+        """The page shown sets the minimum (a stacked widget's default is the largest page's): the card's
+        height must not squeeze the gauges while the traces are shown."""
+        current = self.currentWidget()
+        return current.minimumSizeHint() if current is not None else super().minimumSizeHint()
+
+    def _relayout(self) -> None:
+        self.updateGeometry()
+
     @property
     def card_shown(self) -> bool:
         return self.currentWidget() is self.card_host
@@ -39,7 +49,9 @@ class BelowGauges(QStackedWidget):
         self.card.show_summary(summary)
         self.card_host.setVisible(True)
         self.setCurrentWidget(self.card_host)
+        self._relayout()
 
     def show_traces(self) -> None:
         self.card_host.setVisible(False)
         self.setCurrentWidget(self.trace_page)
+        self._relayout()
