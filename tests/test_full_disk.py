@@ -196,10 +196,16 @@ def one_session(tmp_path: Path) -> Path:
     return seed
 
 
-def test_record_that_cannot_start_on_a_full_disk_leaves_no_session(small_disk: None, one_session: Path, tmp_path: Path) -> None:
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    """An empty data folder (on the small disk) and a folder for what the commands print (off it)."""
     home, out = tmp_path / "home", tmp_path / "out"
     home.mkdir()
     out.mkdir()
+    return home, out
+
+
+def test_record_that_cannot_start_on_a_full_disk_leaves_no_session(small_disk: None, one_session: Path, tmp_path: Path) -> None:
+    home, out = folders(tmp_path)
     script = (
         f'"$PY" -m emgfeedback record --source simulated --seconds 5 --status-every 0 > "{out}/rec.out" 2> "{out}/rec.err";'
         f' echo $? > "{out}/rec.rc"; "$PY" -m emgfeedback sessions --json > "{out}/sessions.json"'
@@ -213,9 +219,7 @@ def test_record_that_cannot_start_on_a_full_disk_leaves_no_session(small_disk: N
 
 
 def test_record_that_fills_the_disk_keeps_what_it_recorded(small_disk: None, one_session: Path, tmp_path: Path) -> None:
-    home, out = tmp_path / "home", tmp_path / "out"
-    home.mkdir()
-    out.mkdir()
+    home, out = folders(tmp_path)
     script = (
         f'"$PY" -m emgfeedback record --source simulated --seconds 60 --status-every 0 > "{out}/rec.out" 2> "{out}/rec.err";'
         f' echo $? > "{out}/rec.rc"; "$PY" -m emgfeedback sessions --json > "{out}/sessions.json";'

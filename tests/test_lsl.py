@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +15,7 @@ pytest.importorskip("mne_lsl")
 
 import itertools
 
-from lsl_util import TestOutlet, counter_csv, lsl_env, monitor_json, run_cli, start_cli, wait_for
+from lsl_util import TestOutlet, counter_csv, monitor_json, run_cli, start_cli, wait_for
 
 from emgfeedback.errors import SourceError
 from emgfeedback.io.lsl_source import IndexFromTimestamps, LslQuery, LslSource
@@ -202,14 +200,7 @@ def test_lsl_source_through_monitor_json_and_record(tmp_path: Path, emg_home: Pa
         assert "0 gaps" in rec.stdout
     finally:
         outlet.close()
-    shown = subprocess.run(
-        [sys.executable, "-m", "emgfeedback", "show", "1", "--json"],
-        check=False,
-        env=lsl_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    shown = run_cli("show", "1", "--json", timeout=60)
     session = json.loads(shown.stdout)["session"]
     assert session["muscles"] == ["biceps_left", "triceps_left"]
     assert session["fs"] == 500.0 and session["stored_samples"] >= 1000
@@ -229,14 +220,7 @@ def test_devices_lists_lsl_streams() -> None:
     try:
 
         def listed() -> dict | None:
-            out = subprocess.run(
-                [sys.executable, "-m", "emgfeedback", "devices", "--lsl", "--json"],
-                check=False,
-                env=lsl_env(),
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            out = run_cli("devices", "--lsl", "--json", timeout=60)
             return next((s for s in json.loads(out.stdout or "[]") if s["name"] == name), None)
 
         stream = wait_for(listed, 60, "the stream in devices --lsl")
