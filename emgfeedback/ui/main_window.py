@@ -235,7 +235,8 @@ class Dashboard(ProfileActions, QMainWindow):
         ring = self.acq.ring
         assert ring is not None and self.traces is not None
         end, last = ring.latest(1, ("percent", "state"))
-        hold = self.acq.snapshot().hold
+        snap = self.acq.snapshot()  # one snapshot per frame: every part of the screen shows the same moment
+        hold = snap.hold
         if last["percent"].shape[0]:
             pct, states = last["percent"][-1], last["state"][-1]
             for c, gauge in enumerate(self.gauges):
@@ -255,7 +256,6 @@ class Dashboard(ProfileActions, QMainWindow):
             if not summary.tags:  # a program rep reports in the program panel; no card over the gauges
                 self.show_summary(summary)
             self.hold_finished.emit(summary)
-        snap = self.acq.snapshot()
         self.program_panel.show_view(snap.program)
         if snap.program is not None and not snap.program.done and hold is None:
             self.hold_timer.detail.setText("training program running: Space pauses it")
