@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 pytest.importorskip("mne_lsl")
 
@@ -58,7 +59,10 @@ def test_three_athletes_one_goes_stale_focus_by_key(qtbot, show_active, tmp_path
             views = feed.views()
             return len(views) == 3 and all(v.connection == "live" for v in views)
 
-        qtbot.waitUntil(all_live, timeout=30000)
+        try:
+            qtbot.waitUntil(all_live, timeout=30000)
+        except WaitTimeout as exc:  # say what the feed saw, not only that the wait ran out
+            raise AssertionError(f"not all live: {feed.views()}, feed error: {feed.error}") from exc
         assert [r.view.name for r in window.rows] == names  # the order given with --stream
         qtbot.waitUntil(lambda: any((v.hold_s or 0) > 2 for v in feed.views()), timeout=30000)  # a hold under way
         qtbot.waitUntil(lambda: all(len(r.gauges) == 2 for r in window.rows), timeout=5000)

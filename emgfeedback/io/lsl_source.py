@@ -22,6 +22,9 @@ from emgfeedback.io import extras
 from emgfeedback.io.sources import Chunk, LeastDelay, Source
 
 #: XDF unit names -> the units our StreamInfo states.
+#: How long a look for a lost stream listens for answers: liblsl needs about 0.5 s, so shorter looks miss it.
+REOPEN_RESOLVE_S = 1.0
+
 UNITS = {"microvolts": "uV", "microvolt": "uV", "uv": "uV", "millivolts": "mV", "mv": "mV", "volts": "V", "v": "V"}
 
 
@@ -242,7 +245,8 @@ class LslSource(Source):
         """Resolve the query again (for at most ``timeout`` s); the same rate and channel count, or an error."""
         lsl = extras.lsl()
         q = self.query
-        found = lsl.resolve_streams(timeout=max(timeout, 0.05), name=q.name, stype=q.stype, source_id=q.source_id, minimum=1)
+        wait = max(timeout, REOPEN_RESOLVE_S)
+        found = lsl.resolve_streams(timeout=wait, name=q.name, stype=q.stype, source_id=q.source_id, minimum=1)
         if not found:
             return
         info = self.info

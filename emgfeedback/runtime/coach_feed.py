@@ -20,6 +20,8 @@ from emgfeedback.io import extras
 #: Seconds without samples before an athlete shows as stale, and as gone.
 STALE_S = 1.0
 GONE_S = 5.0
+#: How long one look for streams listens for answers (liblsl needs about 0.5 s on a quiet machine).
+RESOLVE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -138,24 +140,46 @@ class CoachFeed:
     def _discover(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.wanted is None:
-                    found = self.lsl.resolve_streams(timeout=1.0, stype="MVC", minimum=10**6)
-                else:
-                    found = [i for name in self.wanted for i in self.lsl.resolve_streams(timeout=0.5, name=name)]
-                for sinfo in found:
+                for sinfo in self._resolve():
+                    if self._stop.is_set():
+                        break
                     key = sinfo.source_id or f"{sinfo.name}@{sinfo.hostname}"
                     with self._lock:
                         known = key in self._athletes
-                    if known:
-                        continue
-                    inlet = self.lsl.StreamInlet(sinfo, max_buffered=5, recover=True, processing_flags=["clocksync"])
-                    inlet.open_stream(timeout=5.0)
-                    athlete = Athlete(inlet)
-                    with self._lock:
-                        self._athletes[key] = athlete
+                    if not known:
+                        athlete = self._connect(sinfo)
+                        with self._lock:
+                            self._athletes[key] = athlete
             except Exception as exc:  # noqa: BLE001 - one bad stream must not stop the discovery of the others
                 self.error = str(exc) or type(exc).__name__
             self._stop.wait(self.resolve_every_s)
+
+    def _resolve(self) -> list[Any]:
+        """The MVC streams on the network (only the wanted names, if given), in one resolve.
+
+        One query by type, not one per name: liblsl needs about half a second to hear the answers, so short
+        per-name queries miss streams on a busy machine.
+        """
+        if self.wanted is None:
+            return list(self.lsl.resolve_streams(timeout=RESOLVE_S, stype="MVC", minimum=10**6))
+        with self._lock:
+            seen = {a.name for a in self._athletes.values()}
+        missing = [n for n in self.wanted if athlete_name(n) not in seen]
+        if not missing:
+            return []
+        found = self.lsl.resolve_streams(timeout=RESOLVE_S, stype="MVC", minimum=len(missing))
+        return [i for i in found if i.name in missing]
+
+    def _connect(self, sinfo: Any) -> Athlete:
+        """An open inlet on one athlete's stream; a failed open closes what it started before raising."""
+        inlet = self.lsl.StreamInlet(sinfo, max_buffered=5, recover=True, processing_flags=["clocksync"])
+        try:
+            inlet.open_stream(timeout=5.0)
+            return Athlete(inlet)
+        except Exception:
+            with contextlib.suppress(Exception):
+                inlet.close_stream()
+            raise
 
     def _sorted(self) -> list[Athlete]:
         with self._lock:
