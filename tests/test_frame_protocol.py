@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from emgfeedback.io.frame_protocol import (
     SYNC,
     FrameDecoder,
+    _scan,
+    _scan_full,
     cmd_set_channels,
     cmd_set_rate,
     crc16_ccitt,
@@ -162,6 +164,39 @@ def test_lost_counts_removed_frames_across_seq_wrap(ch: int, seq0: int, gaps: li
     assert dec.stats.lost == int(keep[-1] - keep[0] + 1 - keep.size)
     assert dec.stats.rejected == 0
     assert dec.stats.garbage_bytes == 0
+
+
+@PROPERTY
+@given(
+    ch=st.integers(1, 4),
+    n=st.integers(0, 40),
+    end=st.integers(0, 10_000),
+    mutation=st.sampled_from(["none", "none", "flip", "insert", "info", "channels", "high"]),
+    where=st.integers(0, 10_000),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_quick_scan_of_a_clean_stream_decides_like_the_full_scan(
+    ch: int, n: int, end: int, mutation: str, where: int, seed: int
+) -> None:
+    """The live reader's quick path (back-to-back frames from the first byte) decides exactly what the full scan does."""
+    rng = np.random.default_rng(seed)
+    raw = bytearray(encode_frames(int(rng.integers(0, 65536)), rng.integers(0, 1024, (n, ch)), rng.random(n) < 0.2))
+    at = where % (len(raw) + 1)
+    if mutation == "flip" and raw:
+        raw[at % len(raw)] ^= 1 << int(rng.integers(0, 8))
+    elif mutation == "insert":
+        raw[at:at] = bytes(rng.integers(0, 256, int(rng.integers(1, 4)), dtype=np.uint8))
+    elif mutation == "info":
+        raw[at:at] = encode_info(_info(ch), seq=0)
+    elif mutation == "channels":
+        raw += encode_frames(0, rng.integers(0, 1024, (2, ch % 4 + 1)))
+    elif mutation == "high" and n:
+        raw[6] = 0xFF  # a sample above 10 bits in the first frame (its CRC is then wrong too)
+    a = np.frombuffer(bytes(raw[: end % (len(raw) + 1)]), dtype=np.uint8)
+    quick, full = _scan(a), _scan_full(a)
+    assert quick.cutoff == full.cutoff
+    for field in ("start", "length", "kind", "rejected_at"):
+        assert np.array_equal(getattr(quick, field), getattr(full, field)), field
 
 
 def test_crc_check_value() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
@@ -13,8 +14,19 @@ from emgfeedback.feedback import State
 from emgfeedback.muscles import display_name
 from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
 
+#: Shortest time between two changes of the number (s): five a second can be read; the bar moves every frame.
+NUMBER_EVERY_S = 0.2
 #: The bar's widest, in pixels: wider cards (one or two channels) get a wider bar, not a wider gap.
 MAX_BAR_WIDTH = 420.0
+
+
+def _whole(pct: float | None) -> int | None:
+    """``pct`` in whole percents (None when unknown): what the bar and the figures can show."""
+    return round(pct) if pct is not None and math.isfinite(pct) else None
+
+
+def _percent_text(pct: float) -> str:
+    return f"{pct:.0f}%" if math.isfinite(pct) else "--"
 
 
 class MuscleGauge(QWidget):
@@ -32,9 +44,13 @@ class MuscleGauge(QWidget):
         self.state = State.UNKNOWN
         self.in_band_pct: float | None = None
         self.hint = ""
+        self._text = "--"  # the number shown, and when it last changed
+        self._text_at = -math.inf
+        self._drawn_value = math.nan  # the value the bar is drawn at
         self._cache: QPixmap | None = None  # the static layer (see _static_layer)
         self._cache_key: tuple[object, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the static layer covers every pixel
         self.setMinimumSize(200, 300)  # room for a program panel above on a laptop screen; fonts scale with height
         self.setAccessibleName(f"{display_name(muscle)} gauge")
 
@@ -48,29 +64,31 @@ class MuscleGauge(QWidget):
     def set_value(self, value: float, state: State, *, in_band_pct: float | None = None, hint: str = "") -> None:
         """Show a new %MVC value and state (and, during a hold, the time in band so far).
 
-        Repaints only when something visible changed (whole percents), to keep frames cheap.
+        The bar follows every frame (in whole percents); the number changes at most every
+        :data:`NUMBER_EVERY_S` (a figure that changes 30 times a second cannot be read, and costs a repaint
+        each time); a new state, time in band or hint shows at once.
         """
-
-        def rounded(pct: float | None) -> int | None:
-            return None if pct is None else round(pct)
-
-        new_text = "--" if not math.isfinite(value) else f"{value:.0f}%"
-        shown = (self.value_text, self.state, rounded(self.in_band_pct), self.hint)
-        if shown == (new_text, state, rounded(in_band_pct), hint):
-            self.value = value
-            return
-        only_value = (state, rounded(in_band_pct), hint) == shown[1:]
-        old_value = self.value
+        now = time.monotonic()
+        text = _percent_text(value)
         self.value = value
+        if (state, _whole(in_band_pct), hint) == (self.state, _whole(self.in_band_pct), self.hint):
+            if _whole(value) != _whole(self._drawn_value):  # only the part of the bar between old and new
+                self.update(self._fill_change(self._drawn_value, value).toAlignedRect())
+                self._drawn_value = value
+            if text != self._text and now - self._text_at >= NUMBER_EVERY_S:
+                self._show_text(text, now)
+                self.update(self._value_rect().toAlignedRect())
+            return
         self.state = state
         self.in_band_pct = in_band_pct
         self.hint = hint
-        self.setAccessibleDescription(f"{self.value_text} {STATE_WORDS[state]}")
-        if only_value:  # draw only what changed: the number and the part of the bar between old and new
-            self.update(self._value_rect().toAlignedRect())
-            self.update(self._fill_change(old_value, value).toAlignedRect())
-        else:
-            self.update()
+        self._drawn_value = value
+        self._show_text(text, now)
+        self.update()
+
+    def _show_text(self, text: str, now: float) -> None:
+        self._text, self._text_at = text, now
+        self.setAccessibleDescription(f"{text} {STATE_WORDS[self.state]}")
 
     def _value_rect(self) -> QRectF:
         h = self.height()
@@ -87,7 +105,8 @@ class MuscleGauge(QWidget):
 
     @property
     def value_text(self) -> str:
-        return "--" if not math.isfinite(self.value) else f"{self.value:.0f}%"
+        """The number on the gauge (it trails the value by up to :data:`NUMBER_EVERY_S`)."""
+        return self._text
 
     def _y(self, rect: QRectF, pct: float) -> float:
         frac = min(max(pct / self.scale_max, 0.0), 1.0)
@@ -153,25 +172,29 @@ class MuscleGauge(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         state_color = t.state_color(self.state)
-        # value and state word
-        name_h = h * 0.08
-        p.setFont(font(max(20, int(h / 11)), bold=True))
-        p.setPen(state_color)
-        value_h = h * 0.16
-        p.drawText(QRectF(0, name_h, w, value_h), Qt.AlignmentFlag.AlignCenter, self.value_text)
-        p.setFont(font(max(11, int(h / 32)), bold=True))
-        word_h = h * 0.07
-        p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
+        # value and state word (text is laid out even where it is clipped away, so skip what is not repainted)
+        dirty = QRectF(area)
+        name_h, value_h, word_h = h * 0.08, h * 0.16, h * 0.07
+        value_rect = QRectF(0, name_h, w, value_h)
+        if value_rect.intersects(dirty):
+            p.setFont(font(max(20, int(h / 11)), bold=True))
+            p.setPen(state_color)
+            p.drawText(value_rect, Qt.AlignmentFlag.AlignCenter, self.value_text)
+        word_rect = QRectF(0, name_h + value_h, w, word_h)
+        if word_rect.intersects(dirty):
+            p.setFont(font(max(11, int(h / 32)), bold=True))
+            p.setPen(state_color)
+            p.drawText(word_rect, Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
         # fill up to the value
         footer = h * 0.09
         bar = self.bar_rect()
         y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
-        if math.isfinite(self.value):
-            y_v = self._y(bar, self.value)
+        if math.isfinite(self._drawn_value):
+            y_v = self._y(bar, self._drawn_value)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(state_color)
             p.drawRoundedRect(QRectF(bar.left() + 6, y_v, bar.width() - 12, bar.bottom() - y_v - 3), 5, 5)
-            if self.value > self.scale_max:  # off the scale: an arrow on top
+            if self._drawn_value > self.scale_max:  # off the scale: an arrow on top
                 p.setPen(QPen(state_color, 4))
                 p.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top() + 14)
         # band edges, over the fill
@@ -179,14 +202,15 @@ class MuscleGauge(QWidget):
         for y in (y_hi, y_lo):
             p.drawLine(bar.left() - 10, y, bar.right() + 10, y)
         # footer: time in band during a hold, or a quality hint
-        p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
         footer_rect = QRectF(0, h - footer, w, footer)
-        if self.hint:
-            p.setPen(QColor(t.states[State.OVER]))
-            p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
-        elif self.in_band_pct is not None:
-            p.setPen(QColor(t.text))
-            p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter, f"in band {self.in_band_pct:.0f}% of hold")
+        if footer_rect.intersects(dirty) and (self.hint or self.in_band_pct is not None):
+            p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
+            if self.hint:
+                p.setPen(QColor(t.states[State.OVER]))
+                p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
+            else:
+                p.setPen(QColor(t.text))
+                p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter, f"in band {self.in_band_pct:.0f}% of hold")
         # a thick frame in the state colour: visible from far away
         p.setPen(QPen(state_color, 6))
         p.setBrush(Qt.BrushStyle.NoBrush)
