@@ -34,7 +34,7 @@ DOF_PER_S = 750.0
 MAX_WINDOW_S = 2.0
 #: The level changes (RMS ratios) the CUSUM tests are tuned to, each up and down: a small one
 #: for steps near an edge, a large one so that a big jump is caught in a few blocks.
-RATIOS = (1.3, 2.0)
+RATIOS = (1.2, 1.5, 2.0)
 #: CUSUM alarm threshold (nats of evidence for a change).
 THRESHOLD = 8.0
 #: From this many blocks in one call (offline arrays), the recursion runs per channel on Python floats.
