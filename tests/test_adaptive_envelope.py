@@ -20,8 +20,8 @@ from emgfeedback.cli import main
 from emgfeedback.config import Band, Envelope, FilterSpec, StreamInfo
 from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.dsp.adaptive_envelope import AdaptiveRMS
-from emgfeedback.dsp.whitening import Whitener, levinson
 from emgfeedback.dsp.latency import cue_latency_ms
+from emgfeedback.dsp.whitening import Whitener, levinson
 from emgfeedback.feedback import BandClassifier, FeedbackEngine, SequentialClassifier, State, make_classifier
 from emgfeedback.io.files import load_recording
 from emgfeedback.io.simulated import MUSCLES, Script, SimulatedSource

@@ -10,6 +10,10 @@ from the blocks since the jump and nothing older (quick). Between jumps this is 
 mean of a piecewise-constant level, which is what Sanger's (2007) Bayesian filter approximates
 with a diffusion + jump prior.
 
+The mean square is taken of the signal after an adaptive whitening filter (dsp.whitening, Clancy &
+Farry 2000) of unit power gain: the same level, fewer correlated squares, so about 1.5x the degrees
+of freedom per second, which is what both the change-point test and the standard error are limited by.
+
 Besides the envelope it reports its own relative standard error, ``1 / sqrt(2 k n)`` for ``n``
 blocks of ``k`` effective degrees of freedom, which the band decision turns into a hysteresis
 (feedback.SequentialClassifier). Causal, vectorized across channels, and chunked equals one-shot
@@ -27,13 +31,14 @@ from emgfeedback.dsp.whitening import Whitener
 
 #: Block length of the mean-square statistic (s): the output updates once a block.
 BLOCK_S = 0.005
-#: Effective chi-square degrees of freedom per second of band-passed sEMG (about twice its bandwidth;
-#: measured 540-590/s on the simulator's 30-250 Hz signal through the 20-450 Hz chain; kept a little lower).
+#: Effective chi-square degrees of freedom per second of the whitened band-passed sEMG (measured ~800/s on
+#: the simulator's 30-250 Hz signal through the 20-450 Hz chain, against ~540/s unwhitened; kept a little lower).
 DOF_PER_S = 750.0
 #: Longest averaging window on a steady hold (s).
 MAX_WINDOW_S = 2.0
-#: The level changes (RMS ratios) the CUSUM tests are tuned to, each up and down: a small one
-#: for steps near an edge, a large one so that a big jump is caught in a few blocks.
+#: The level changes (RMS ratios) the CUSUM tests are tuned to, each up and down: small ones
+#: for steps near an edge, a large one so that a big jump is caught in a few blocks
+#: (on the cues bench (1.2, 1.5, 2.0) beat (1.3, 2.0), (1.4, 2.0) and (1.15, 1.3, 1.6, 2.0)).
 RATIOS = (1.2, 1.5, 2.0)
 #: CUSUM alarm threshold (nats of evidence for a change).
 THRESHOLD = 8.0
