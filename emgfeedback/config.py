@@ -39,7 +39,7 @@ class Envelope(enum.StrEnum):
 
 #: The estimator of new profiles and of runs without a profile; a stored spec without the key is RMS.
 #: The adaptive estimator becomes the default once it meets every cue goal of ``benchmarks cues``
-#: (p95 <= 150 ms on every crossing): it misses that for 15-20 point steps at the upper edge (docs/estimators.md).
+#: (p95 <= 150 ms on every crossing): it misses that for 15-point steps at the upper edge (docs/estimators.md).
 DEFAULT_ENVELOPE = Envelope.RMS
 
 

@@ -21,6 +21,7 @@ from emgfeedback.config import Band, Envelope, FilterSpec, StreamInfo
 from emgfeedback.dsp import MvcNormalizer, Pipeline
 from emgfeedback.dsp.adaptive_envelope import AdaptiveRMS
 from emgfeedback.dsp.latency import cue_latency_ms
+from emgfeedback.dsp.whitening import Whitener, levinson
 from emgfeedback.feedback import BandClassifier, FeedbackEngine, SequentialClassifier, State, make_classifier
 from emgfeedback.io.files import load_recording
 from emgfeedback.io.simulated import MUSCLES, Script, SimulatedSource
@@ -65,6 +66,44 @@ def test_tracks_the_level_and_is_causal() -> None:
     y = x.copy()
     y[4000:] = 0.0  # a change in the future leaves the past alone
     np.testing.assert_array_equal(AdaptiveRMS(FS).process(y)[:4000], env[:4000])
+
+
+def test_levinson_solves_the_normal_equations_for_every_channel() -> None:
+    r = np.array([[1.0, 1.0], [0.5, -0.3], [0.1, 0.2], [-0.05, 0.1]])
+    a, err = levinson(r)
+    for c in range(2):
+        toeplitz = np.array([[r[abs(i - j), c] for j in range(3)] for i in range(3)])
+        np.testing.assert_allclose(toeplitz @ a[1:, c], -r[1:, c], atol=1e-12)
+        np.testing.assert_allclose(err[c], r[0, c] + r[1:, c] @ a[1:, c], atol=1e-12)
+
+
+def test_whitening_keeps_the_power_and_raises_the_degrees_of_freedom() -> None:
+    f = Pipeline(ADAPTIVE).process(_samples(_hold(40.0, 40.0), seed=5)).filtered[5000:]
+    w = Whitener(FS).process(f)[5000:]
+    f = f[5000:]
+    np.testing.assert_allclose(np.mean(w * w, axis=0) / np.mean(f * f, axis=0), 1.0, atol=0.02)
+
+    def dof_per_s(y: np.ndarray) -> float:  # 2 mean^2 / var of 100 ms mean squares, per second
+        m = (y * y)[: y.shape[0] // 100 * 100].reshape(-1, 100, y.shape[1]).mean(axis=1)
+        return float(np.mean(2 * m.mean(axis=0) ** 2 / m.var(axis=0))) * 10.0
+
+    assert dof_per_s(f) < 600 < 720 < dof_per_s(w)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), sizes=st.lists(st.integers(0, 700), min_size=1, max_size=20))
+def test_whitening_chunked_equals_one_shot_across_refits(seed: int, sizes: list[int]) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_normal((3500, 2)), axis=0) * 0.1 + rng.standard_normal((3500, 2))  # coloured
+    whole = Whitener(FS, refresh_s=0.5).process(x)
+    w = Whitener(FS, refresh_s=0.5)
+    parts, pos, i = [], 0, 0
+    while pos < x.shape[0]:
+        n = max(sizes[i % len(sizes)], 1) if i > 50 else sizes[i % len(sizes)]
+        parts.append(w.process(x[pos : pos + n]))
+        pos += n
+        i += 1
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
 
 
 def _samples(script: Script, seed: int) -> np.ndarray:
@@ -198,6 +237,6 @@ def test_the_dashboard_shows_the_measured_cue_delay_of_the_profile(qtbot, show_a
     qtbot.addWidget(window)
     show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
-    assert window.status_delay.text() == f"cue delay ~{cue_latency_ms(ADAPTIVE):.0f} ms" == "cue delay ~68 ms"
+    assert window.status_delay.text() == f"cue delay ~{cue_latency_ms(ADAPTIVE):.0f} ms" == "cue delay ~48 ms"
     assert acq.engine is not None and isinstance(acq.engine.classifier, SequentialClassifier)
     window.close()

@@ -10,6 +10,10 @@ from the blocks since the jump and nothing older (quick). Between jumps this is 
 mean of a piecewise-constant level, which is what Sanger's (2007) Bayesian filter approximates
 with a diffusion + jump prior.
 
+The mean square is taken of the signal after an adaptive whitening filter (dsp.whitening, Clancy &
+Farry 2000) of unit power gain: the same level, fewer correlated squares, so about 1.5x the degrees
+of freedom per second, which is what both the change-point test and the standard error are limited by.
+
 Besides the envelope it reports its own relative standard error, ``1 / sqrt(2 k n)`` for ``n``
 blocks of ``k`` effective degrees of freedom, which the band decision turns into a hysteresis
 (feedback.SequentialClassifier). Causal, vectorized across channels, and chunked equals one-shot
@@ -23,17 +27,19 @@ import math
 import numpy as np
 
 from emgfeedback.dsp.filters import _as_2d
+from emgfeedback.dsp.whitening import Whitener
 
 #: Block length of the mean-square statistic (s): the output updates once a block.
 BLOCK_S = 0.005
-#: Effective chi-square degrees of freedom per second of band-passed sEMG (about twice its bandwidth;
-#: measured 540-590/s on the simulator's 30-250 Hz signal through the 20-450 Hz chain; kept a little lower).
-DOF_PER_S = 500.0
+#: Effective chi-square degrees of freedom per second of the whitened band-passed sEMG (measured ~800/s on
+#: the simulator's 30-250 Hz signal through the 20-450 Hz chain, against ~540/s unwhitened; kept a little lower).
+DOF_PER_S = 750.0
 #: Longest averaging window on a steady hold (s).
 MAX_WINDOW_S = 2.0
-#: The level changes (RMS ratios) the CUSUM tests are tuned to, each up and down: a small one
-#: for steps near an edge, a large one so that a big jump is caught in a few blocks.
-RATIOS = (1.3, 2.0)
+#: The level changes (RMS ratios) the CUSUM tests are tuned to, each up and down: small ones
+#: for steps near an edge, a large one so that a big jump is caught in a few blocks
+#: (on the cues bench (1.2, 1.5, 2.0) beat (1.3, 2.0), (1.4, 2.0) and (1.15, 1.3, 1.6, 2.0)).
+RATIOS = (1.2, 1.5, 2.0)
 #: CUSUM alarm threshold (nats of evidence for a change).
 THRESHOLD = 8.0
 #: From this many blocks in one call (offline arrays), the recursion runs per channel on Python floats.
@@ -52,11 +58,13 @@ class AdaptiveRMS:
         ratios: tuple[float, ...] = RATIOS,
         threshold: float = THRESHOLD,
         dof_per_s: float = DOF_PER_S,
+        whiten: bool = True,
     ) -> None:
         self.fs = fs
         self.block = max(round(block_s * fs), 1)
         self.max_blocks = max(round(max_window_s * fs / self.block), 1)
         self.threshold = threshold
+        self.whitener = Whitener(fs) if whiten else None
         dof = max(dof_per_s * self.block / fs, 1.0)  # effective degrees of freedom of one block
         self.dof = dof
         # log-likelihood ratio of a block with r = m / E against a variance ratio q:
@@ -68,6 +76,8 @@ class AdaptiveRMS:
 
     def reset(self) -> None:
         """Forget everything: the next block starts a new window."""
+        if self.whitener is not None:
+            self.whitener.reset()
         self.tail: np.ndarray | None = None  # squared samples of the unfinished block
         self.mean_sq: np.ndarray | None = None  # E: the window's mean square
         self.count: np.ndarray | None = None  # n: blocks in the window (0 before the first)
@@ -157,6 +167,8 @@ class AdaptiveRMS:
     def process_with_error(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Envelope and its relative standard error, both (samples, channels), held between block ends."""
         x = _as_2d(chunk)
+        if self.whitener is not None:
+            x = self.whitener.process(x)
         if self.tail is None:
             self._start(x.shape[1])
         assert self.tail is not None and self.value is not None and self.error is not None
