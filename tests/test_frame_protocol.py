@@ -23,6 +23,7 @@ from emgfeedback.io.frame_protocol import (
     cmd_set_channels,
     cmd_set_rate,
     crc16_ccitt,
+    crc_rows,
     data_frame_length,
     encode_frames,
     encode_info,
@@ -202,6 +203,14 @@ def test_quick_scan_of_a_clean_stream_decides_like_the_full_scan(
 def test_crc_check_value() -> None:
     assert crc16_ccitt(b"123456789") == 0x29B1
     assert crc16_ccitt(np.frombuffer(b"123456789", dtype=np.uint8)) == 0x29B1
+
+
+@PROPERTY
+@given(rows=st.integers(0, 300), width=st.integers(0, 20), seed=st.integers(0, 2**32 - 1))
+def test_crc_of_rows_matches_one_crc_per_row(rows: int, width: int, seed: int) -> None:
+    """Both ways of computing many CRCs (per row for a live read, per column for a file) give each row's CRC."""
+    m = np.random.default_rng(seed).integers(0, 256, (rows, width), dtype=np.uint8)
+    assert crc_rows(m).tolist() == [crc16_ccitt(r.tobytes()) for r in m]
 
 
 def test_worked_example_in_docs_decodes() -> None:
