@@ -141,9 +141,12 @@ class TraceView(QWidget):
             self.env_plot.addItem(line)
         self.env_curves = []
         self.raw_curves = []
-        for _ in muscles:
-            self.env_curves.append(self.env_plot.plot(connect="finite", skipFiniteCheck=True))
-            self.raw_curves.append(self.raw_plot.plot(connect="finite"))
+        for _ in muscles:  # bare curve items: a PlotDataItem's bookkeeping (downsampling, log modes) cost more than the curve
+            env, raw = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True), pg.PlotCurveItem(connect="finite")
+            self.env_plot.addItem(env)
+            self.raw_plot.addItem(raw)
+            self.env_curves.append(env)
+            self.raw_curves.append(raw)
         self.set_theme(theme)
         self.set_seconds(seconds)
 
