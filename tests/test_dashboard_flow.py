@@ -111,3 +111,29 @@ def test_test_sounds_plays_each_cue_once_with_its_name(qtbot, show_active, profi
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert not check.running and not check.label.isVisible() and len(window.player.played) == len(in_order()) + 1
     window.close()
+
+
+def test_test_sounds_wait_for_the_end_of_a_hold(qtbot, show_active, profile: ChainProfile) -> None:
+    """S during a hold only says why it waits; a hold that starts during the test stops it (its cues would mix)."""
+    from emgfeedback.io.simulated import SimulatedSource
+
+    acq = build_acquisition(SimulatedSource("rest", realtime=True), LiveOptions(profile=profile))
+    window = Dashboard(acq, DashboardConfig(Band(), {}, "simulated:rest", "test", theme="dark"))
+    qtbot.addWidget(window)
+    show_active(window)
+    qtbot.waitUntil(lambda: window._built, timeout=10000)
+    check = window.sound_check
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: acq.snapshot().hold is not None, timeout=5000)
+    played = len(window.player.played)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert not check.running and check.label.isVisible() and "after the hold" in check.label.text()
+    assert len(window.player.played) == played  # nothing of the test was played
+    qtbot.waitUntil(lambda: not check.label.isVisible(), timeout=5000)  # the notice goes by itself
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: acq.snapshot().hold is None, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert check.running
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # a hold starts while the test plays
+    qtbot.waitUntil(lambda: not check.running and not check.label.isVisible(), timeout=5000)
+    window.close()

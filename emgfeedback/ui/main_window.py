@@ -93,6 +93,10 @@ class Dashboard(ProfileActions, QMainWindow):
             self.acq.start()
 
     @property
+    def _holding(self) -> bool:
+        return self.acq.snapshot().hold is not None
+
+    @property
     def _has_synergy(self) -> bool:
         """Whether the muscles include a high hamstring and a glute max (else the synergy figure is n/a)."""
         return self.acq.engine is not None and has_synergy(list(self.acq.engine.names))
@@ -182,7 +186,7 @@ class Dashboard(ProfileActions, QMainWindow):
             "profile": self._action("Choose profile", ["P"], self.choose_profile),
             "record": self._action("Record", ["R"], self.toggle_record),
             "mute": self._action("Mute", ["M"], lambda: self.player.set_muted(not self.player.muted)),
-            "sounds": self._action("Test sounds", ["S"], self.sound_check.toggle),
+            "sounds": self._action("Test sounds", ["S"], lambda: self.sound_check.toggle(hold_running=self._holding)),
             "louder": self._action("Louder", ["+", "="], lambda: self.player.set_volume(self.player.volume + 0.1)),
             "quieter": self._action("Quieter", ["-"], lambda: self.player.set_volume(self.player.volume - 0.1)),
             "raw": self._action("Raw trace", ["W"], self.toggle_raw),
@@ -263,6 +267,7 @@ class Dashboard(ProfileActions, QMainWindow):
         names = self.acq.engine.names if self.acq.engine is not None else []
         self.fatigue.setText(fatigue_text(names, hold.mdf_hz, hold.mdf_change_pct) if hold is not None else "")
         if hold is not None:
+            self.sound_check.stop_for_hold()
             if self.below.card_shown:  # a hold started (by key or automatically): the card gives way to the traces
                 self.dismiss_summary()
             synergy = hold.synergy_pct if self._has_synergy else None

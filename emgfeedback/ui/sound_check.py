@@ -16,6 +16,8 @@ from emgfeedback.ui.theme import font
 
 #: Silence between two cues.
 GAP_S = 0.6
+#: How long a notice (why the test does not start) stays on screen.
+NOTICE_MS = 2500
 
 
 class SoundCheck(QObject):
@@ -36,19 +38,32 @@ class SoundCheck(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._next)
+        self._notice = QTimer(self)  # hides a short notice
+        self._notice.setSingleShot(True)
+        self._notice.timeout.connect(lambda: self.label.setVisible(self.running))
 
     @property
     def running(self) -> bool:
         return self._timer.isActive() or bool(self._queue)
 
-    def toggle(self) -> None:
-        """Start the sequence, or stop it if it runs."""
+    def toggle(self, *, hold_running: bool = False) -> None:
+        """Start the sequence, or stop it if it runs; during a hold it only says why it waits."""
         if self.running:
             self.stop()
+        elif hold_running:  # its cues would mix with the hold's own, which mean something
+            self.label.setText("test sounds after the hold: its cues would mix with the hold's")
+            self.label.setVisible(True)
+            self._notice.start(NOTICE_MS)
         else:
             self.start()
 
+    def stop_for_hold(self) -> None:
+        """A hold began: a running test stops, so every cue heard from now on is the hold's."""
+        if self.running:
+            self.stop()
+
     def start(self) -> None:
+        self._notice.stop()
         self.shown = []
         self._queue = in_order()
         self._total = len(self._queue)
