@@ -87,11 +87,16 @@ class SummaryCard(QFrame):
         self.verdict.setWordWrap(True)
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(28)
+        self.details = QLabel()  # side by side and fatigue: below the table, which a coach reads first
+        self.details.setFont(font(14))
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
         self.close_button = QPushButton("Close  [Enter / H]")
         self.close_button.clicked.connect(self.dismissed.emit)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.verdict)
         self.layout_.addLayout(self.grid)
+        self.layout_.addWidget(self.details)
         self.layout_.addWidget(self.close_button, alignment=Qt.AlignmentFlag.AlignRight)
 
     def show_summary(self, summary: HoldSummary) -> None:
@@ -105,17 +110,19 @@ class SummaryCard(QFrame):
         else:
             lead_text = f"  The hamstring reached the band {abs(lead):.1f} s {'before' if lead > 0 else 'after'} the glute."
         if has_synergy([m.name for m in summary.muscles]):
-            extra = "".join(f"<br>{t}" for t in underbutt_lines(summary.underbutt()) + fatigue_lines(summary.fatigue))
             self.verdict.setText(
                 f"High hamstring in band while the glute max was not over-clenching: "
                 f"<b>{summary.synergy_pct:.0f}%</b> of the hold.{lead_text}"
-                f"<span style='font-size:14pt'>{extra}</span>"
             )
+            details = underbutt_lines(summary.underbutt()) + fatigue_lines(summary.fatigue)
         else:
+            details = fatigue_lines(summary.fatigue)
             self.verdict.setText(
                 "High hamstring in band while the glute max was not over-clenching: <b>n/a</b> "
                 "(this profile does not have both a high hamstring and a glute max)."
             )
+        self.details.setText("\n".join(details))
+        self.details.setVisible(bool(details))
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():

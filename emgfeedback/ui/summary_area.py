@@ -7,8 +7,8 @@ upside down in a backbend always sees the gauges without pressing anything.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from emgfeedback.feedback import HoldSummary
 from emgfeedback.ui.hold_panel import SummaryCard
@@ -26,7 +26,14 @@ class BelowGauges(QStackedWidget):
         layout = QVBoxLayout(self.card_host)
         layout.setContentsMargins(0, 4, 0, 0)
         self.card = SummaryCard()
-        layout.addWidget(self.card)
+        # the card scrolls when its lines (four muscles, fatigue, side by side) outgrow the room below the gauges,
+        # instead of squeezing its lines or growing the window past the screen
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setWidget(self.card)
+        layout.addWidget(self.card_scroll)
         self.addWidget(self.trace_page)
         self.addWidget(self.card_host)
         self.show_traces()
