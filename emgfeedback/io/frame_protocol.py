@@ -344,9 +344,7 @@ def _scan_clean(a: np.ndarray) -> _Scan | None:
     header_ok = (rows[:, 0] == SYNC0) & (rows[:, 1] == SYNC1) & ((rows[:, 4] >> 4) == TYPE_DATA) & ((rows[:, 4] & 0x07) == ch)
     if not header_ok.all():
         return None
-    crc = crc_rows(rows[:, 2 : length - 2])
-    got = rows[:, length - 2].astype(np.uint16) | (rows[:, length - 1].astype(np.uint16) << 8)
-    if not ((crc == got).all() and (rows[:, 6 : 6 + 2 * ch : 2] <= (ADC_MAX >> 8)).all()):
+    if not _rows_valid(rows, ch).all():
         return None
     start = np.arange(0, k * length, length, dtype=np.int64)
     return _Scan(start, np.full(k, length, dtype=np.int64), np.zeros(k, dtype=np.uint8), k * length, np.empty(0, np.int64))
@@ -364,11 +362,15 @@ def _valid_data(a: np.ndarray, starts: np.ndarray, ch: int) -> np.ndarray:
     """CRC and 10-bit check of the complete ``ch``-channel data candidates at ``starts``, all at once."""
     length = data_frame_length(ch)
     windows = np.lib.stride_tricks.as_strided(a, shape=(a.size - length + 1, length), strides=(1, 1), writeable=False)
-    rows = windows[starts]
+    return _rows_valid(windows[starts], ch)
+
+
+def _rows_valid(rows: np.ndarray, ch: int) -> np.ndarray:
+    """CRC and 10-bit check of whole ``ch``-channel data frames, one per row of ``rows``."""
+    length = rows.shape[1]
     crc = crc_rows(rows[:, 2 : length - 2])
     got = rows[:, length - 2].astype(np.uint16) | (rows[:, length - 1].astype(np.uint16) << 8)
-    high_ok = np.all(rows[:, 6 : 6 + 2 * ch : 2] <= (ADC_MAX >> 8), axis=1)
-    return (crc == got) & high_ok
+    return (crc == got) & np.all(rows[:, 6 : 6 + 2 * ch : 2] <= (ADC_MAX >> 8), axis=1)
 
 
 def _greedy_slow(vpos: np.ndarray, vlen: np.ndarray) -> np.ndarray:
