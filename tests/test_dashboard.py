@@ -261,7 +261,7 @@ def test_few_channels_synergy_na_wide_gauges_and_legend_outside_the_data(qtbot, 
     qtbot.addWidget(window)
     window.resize(1400, 900)
     show_active(window)
-    qtbot.waitUntil(lambda: window._built and window.traces.env_curves[0].getData()[0] is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window._built and window.traces.env_curves.data(0)[0].size > 0, timeout=10000)
     window.refresh()
     traces = window.traces
     # the traces were just added: wait for the layout to give them their place below the gauges

@@ -198,9 +198,18 @@ class FrameDecoder(Decoder):
             starts = starts[keep]
         if starts.size == 0:
             return None, np.empty(0, dtype=np.int64), n_rejected
-        offs = starts[:, None] + (5 + 2 * np.arange(ch))[None, :]
-        samples = (a[offs].astype(np.uint16) | (a[offs + 1].astype(np.uint16) << 8)).astype(np.float64)
-        seq = a[starts + 2].astype(np.int64) | (a[starts + 3].astype(np.int64) << 8)
+        length = data_frame_length(ch)
+        first, k = int(starts[0]), starts.size
+        if int(starts[-1]) - first == (k - 1) * length:  # back to back (the usual case): the frames are rows of a view
+            rows = a[first : first + k * length].reshape(k, length)
+            samples = rows[:, 5 : 5 + 2 * ch].copy().view("<u2").astype(np.float64)
+            seq = rows[:, 2:4].copy().view("<u2")[:, 0].astype(np.int64)
+            flags = rows[:, 4]
+        else:
+            offs = starts[:, None] + (5 + 2 * np.arange(ch))[None, :]
+            samples = (a[offs].astype(np.uint16) | (a[offs + 1].astype(np.uint16) << 8)).astype(np.float64)
+            seq = a[starts + 2].astype(np.int64) | (a[starts + 3].astype(np.int64) << 8)
+            flags = a[starts + 4]
         prev = np.empty_like(seq)
         prev[1:] = seq[:-1]
         prev[0] = self._last_seq if self._last_seq is not None else (seq[0] - 1) & 0xFFFF
@@ -210,7 +219,7 @@ class FrameDecoder(Decoder):
         self._last_index = int(index[-1])
         self.stats.frames += int(seq.size)
         self.stats.lost += int(delta.sum() - delta.size)
-        self.stats.overruns += int(np.count_nonzero(a[starts + 4] & FLAG_OVERRUN))
+        self.stats.overruns += int(np.count_nonzero(flags & FLAG_OVERRUN))
         return samples, index, n_rejected
 
     def _handle_info(self, a: np.ndarray, start: int, length: int) -> bool:

@@ -16,6 +16,8 @@ from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
 
 #: Shortest time between two changes of the number (s): five a second can be read; the bar moves every frame.
 NUMBER_EVERY_S = 0.2
+#: Most numbers kept drawn (each a few tens of kB): 0-200 % in the colours a hold goes through.
+NUMBER_CACHE = 96
 #: The bar's widest, in pixels: wider cards (one or two channels) get a wider bar, not a wider gap.
 MAX_BAR_WIDTH = 420.0
 
@@ -49,6 +51,7 @@ class MuscleGauge(QWidget):
         self._drawn_value = math.nan  # the value the bar is drawn at
         self._cache: QPixmap | None = None  # the static layer (see _static_layer)
         self._cache_key: tuple[object, ...] = ()
+        self._numbers: dict[tuple[object, ...], QPixmap] = {}  # the number drawn, by text, colour and size
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the static layer covers every pixel
         self.setMinimumSize(200, 300)  # room for a program panel above on a laptop screen; fonts scale with height
@@ -161,6 +164,27 @@ class MuscleGauge(QWidget):
         self._cache, self._cache_key = pix, key
         return pix
 
+    def _number_pixmap(self, rect: QRectF, color: QColor) -> QPixmap:
+        """The number in ``color``, centred in a transparent pixmap of ``rect``'s size: laying out and
+        rasterizing glyphs this large costs ~120 us a time, and a hold shows the same few numbers again and again."""
+        ratio = self.devicePixelRatioF()
+        key = (self.value_text, color.rgba(), rect.width(), rect.height(), ratio)
+        pix = self._numbers.get(key)
+        if pix is None:
+            if len(self._numbers) >= NUMBER_CACHE:
+                self._numbers.clear()
+            pix = QPixmap(max(round(rect.width() * ratio), 1), max(round(rect.height() * ratio), 1))
+            pix.setDevicePixelRatio(ratio)
+            pix.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pix)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setFont(font(max(20, int(self.height() / 11)), bold=True))
+            p.setPen(color)
+            p.drawText(QRectF(0, 0, rect.width(), rect.height()), Qt.AlignmentFlag.AlignCenter, self.value_text)
+            p.end()
+            self._numbers[key] = pix
+        return pix
+
     def paintEvent(self, event: object) -> None:
         t = self.theme
         p = QPainter(self)
@@ -177,9 +201,7 @@ class MuscleGauge(QWidget):
         name_h, value_h, word_h = h * 0.08, h * 0.16, h * 0.07
         value_rect = QRectF(0, name_h, w, value_h)
         if value_rect.intersects(dirty):
-            p.setFont(font(max(20, int(h / 11)), bold=True))
-            p.setPen(state_color)
-            p.drawText(value_rect, Qt.AlignmentFlag.AlignCenter, self.value_text)
+            p.drawPixmap(value_rect.topLeft(), self._number_pixmap(value_rect, state_color))
         word_rect = QRectF(0, name_h + value_h, w, word_h)
         if word_rect.intersects(dirty):
             p.setFont(font(max(11, int(h / 32)), bold=True))

@@ -247,11 +247,12 @@ class Dashboard(ProfileActions, QMainWindow):
                 st = State(int(states[c])) if np.isfinite(states[c]) else State.UNKNOWN
                 in_band = hold.in_band_pct[c] if hold is not None else None
                 gauge.set_value(float(pct[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
-            index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
-            filtered = None
-            if self.traces.raw_shown:
-                filtered = ring.latest(self.traces.samples, ("filtered",))[1]["filtered"]
-            self.traces.draw(end + 1, index, data["percent"], filtered)
+            if self.traces.due(end + 1):  # the envelope moves on one strided point at a time (~11 a second)
+                index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
+                filtered = None
+                if self.traces.raw_shown:
+                    filtered = ring.latest(self.traces.samples, ("filtered",))[1]["filtered"]
+                self.traces.draw(end + 1, index, data["percent"], filtered)
         for cue in self.acq.drain_cues():
             if not self.speaker.say(cue.cue):  # program cues are spoken where the system can, tones otherwise
                 self.player.play(cue)

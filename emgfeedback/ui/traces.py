@@ -6,14 +6,15 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from emgfeedback.config import Band
 from emgfeedback.feedback import State
 from emgfeedback.muscles import display_name
 from emgfeedback.palette import DASH, TRACE_WIDTH, is_dashed, muscle_colors
+from emgfeedback.ui.curve_set import CurveSet
 from emgfeedback.ui.theme import DARK, Theme, font
 
 #: At most this many points per curve are drawn: the envelope is smooth, so striding loses nothing visible.
@@ -123,6 +124,8 @@ class TraceView(QWidget):
             plot.getPlotItem().layout.setContentsMargins(4, 14, 16, 2)
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTickFont(font(12))
+                # drawn once into a pixmap, redrawn only when its ticks change: tick labels are slow to lay out
+                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.getAxis("left").setWidth(64)
         label_style = {"font-size": "13pt"}
         self.env_plot.setLabel("left", "%MVC", **label_style)
@@ -130,6 +133,8 @@ class TraceView(QWidget):
         self.raw_plot.setLabel("left", "filtered", **label_style)
         self._set_top(100.0)
         self._drawn: tuple[int, int, int] = (0, -1, 0)  # first and last index and size of what the curves show
+        self._drawn_step = 0
+        self._stride: tuple[int, int] | None = None  # (samples, stride) for the plot's width, until it resizes
         layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
         layout.addWidget(self.raw_plot, 2)
@@ -139,13 +144,13 @@ class TraceView(QWidget):
         self.guides = [pg.InfiniteLine(pos=v, angle=0, movable=False) for v in (25, 75, 100)]
         for line in self.guides:
             self.env_plot.addItem(line)
-        self.env_curves = []
+        self.env_curves = CurveSet(len(muscles))  # one item for every envelope: the plot repaints ~11 times a second
+        self.env_plot.addItem(self.env_curves)
+        self.env_plot.getViewBox().sigResized.connect(self._forget_stride)
         self.raw_curves = []
-        for _ in muscles:  # bare curve items: a PlotDataItem's bookkeeping (downsampling, log modes) cost more than the curve
-            env, raw = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True), pg.PlotCurveItem(connect="finite")
-            self.env_plot.addItem(env)
+        for _ in muscles:
+            raw = pg.PlotCurveItem(connect="finite")
             self.raw_plot.addItem(raw)
-            self.env_curves.append(env)
             self.raw_curves.append(raw)
         self.set_theme(theme)
         self.set_seconds(seconds)
@@ -168,11 +173,11 @@ class TraceView(QWidget):
         for line in self.band_region.lines:
             line.setPen(pg.mkPen(theme.states[State.IN], width=2))
         self._dashed: list[bool] = []
-        for m, color, e, r, sample, name in zip(
-            self.muscles, self.colors(), self.env_curves, self.raw_curves, self.legend_swatches, self.legend_labels, strict=True
+        for c, (m, color, r, sample, name) in enumerate(
+            zip(self.muscles, self.colors(), self.raw_curves, self.legend_swatches, self.legend_labels, strict=True)
         ):
             pen = trace_pen(color, m)
-            e.setPen(pg.mkPen(color, width=TRACE_WIDTH))  # solid: dashes are drawn as gaps (see draw)
+            self.env_curves.set_pen(c, pg.mkPen(color, width=TRACE_WIDTH))  # solid: dashes are drawn as gaps (see draw)
             self._dashed.append(is_dashed(m))
             r.setPen(pg.mkPen(color, width=1))
             sample.setPixmap(swatch(pen))
@@ -184,6 +189,12 @@ class TraceView(QWidget):
         step = 25 if top <= 100 else 50
         self.env_plot.getAxis("left").setTicks([[(v, f"{v}") for v in range(0, int(top) + 1, step)], []])
         self.env_plot.setYRange(0, top, padding=0)
+        self._bound_curves()
+
+    def _bound_curves(self) -> None:
+        """The envelope curves cover the visible range and no more (see CurveSet)."""
+        if hasattr(self, "env_curves"):
+            self.env_curves.set_bounds(QRectF(-self.seconds, 0.0, self.seconds, self._top))
 
     def set_band(self, band: Band) -> None:
         self.band_region.setRegion((band.low, band.high))
@@ -193,6 +204,7 @@ class TraceView(QWidget):
         self.seconds = min(max(seconds, 10.0), 60.0)
         for plot in (self.env_plot, self.raw_plot):
             plot.setXRange(-self.seconds, 0, padding=0)
+        self._bound_curves()
 
     def show_raw(self, visible: bool) -> None:
         self.raw_plot.setVisible(visible)
@@ -207,8 +219,20 @@ class TraceView(QWidget):
         return int(self.seconds * self.fs)
 
     def stride(self) -> int:
-        """Samples per drawn point for the current history length."""
-        return _stride(self.samples, self.env_plot.getViewBox().width() or PX_PER_POINT * MAX_POINTS)
+        """Samples per drawn point for the current history length and plot width (kept until either changes)."""
+        if self._stride is None or self._stride[0] != self.samples:
+            width = self.env_plot.getViewBox().width() or PX_PER_POINT * MAX_POINTS
+            self._stride = (self.samples, _stride(self.samples, width))
+        return self._stride[1]
+
+    def _forget_stride(self) -> None:
+        self._stride = None
+
+    def due(self, end_index: int) -> bool:
+        """Whether a frame ending before sample ``end_index`` would show something the plot does not show yet:
+        a new strided point (every ``stride`` samples), or the raw trace (every frame)."""
+        step = self.stride()
+        return self.raw_shown or ((end_index - 1) // step * step, step) != (self._drawn[1], self._drawn_step)
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
@@ -224,21 +248,18 @@ class TraceView(QWidget):
         if drawn == self._drawn and not (filtered is not None and self.raw_shown):
             return
         self._drawn = drawn
+        self._drawn_step = int(index[1] - index[0]) if index.size > 1 else 0
         t = (index - index[-1]) / self.fs
         peak = 0.0
         # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
         # the dashes scroll with the data: a wide dashed pen costs twice as much to draw as these segments
         step = int(index[1] - index[0]) if index.size > 1 else 1
         dash = (index // max(step, 1)) % 3 != 2
-        for c, curve in enumerate(self.env_curves):
-            y = percent[:, c]
-            if self._dashed[c]:
-                ok = np.isfinite(y)
-                curve.setData(t, y, connect=dash & ok & np.append(ok[1:], False))
-            else:
-                curve.setData(t, y)
-            if np.isfinite(y).any():
-                peak = max(peak, float(np.nanmax(y)))
+        keep = np.ones(percent.shape, dtype=bool)
+        keep[:, self._dashed] = dash[:, None]
+        self.env_curves.set_data(t, percent, keep)
+        if np.isfinite(percent).any():
+            peak = float(np.nanmax(percent))
         # rescale only in steps of 25 %MVC: a range change repaints the axes, which is slow
         top = min(max(25.0 * math.ceil(peak * 1.05 / 25.0), 100.0), 200.0)
         if top != self._top:
