@@ -90,7 +90,7 @@ class BandClassifier:
         # in an ambiguous zone keep the previous state only if it borders that zone, else "in band"
         amb_low = zone == _AMBIG_LOW
         amb_high = zone == _AMBIG_HIGH
-        fix = (amb_low & ~np.isin(raw, (State.BELOW, State.IN))) | (amb_high & ~np.isin(raw, (State.IN, State.OVER)))
+        fix = (amb_low & (raw != State.BELOW) & (raw != State.IN)) | (amb_high & (raw != State.IN) & (raw != State.OVER))
         raw = np.where(fix, int(State.IN), raw)
         # run lengths of raw states, continuing the run carried from the last block
         change = np.empty(p.shape, dtype=bool)
@@ -152,8 +152,8 @@ class SequentialClassifier:
         zone[p > self.high + h] = State.OVER
         zone[~np.isfinite(p)] = State.UNKNOWN
         raw = _ffill(zone, zone >= 0, self.state)
-        fix = ((zone == _AMBIG_LOW) & ~np.isin(raw, (State.BELOW, State.IN))) | (
-            (zone == _AMBIG_HIGH) & ~np.isin(raw, (State.IN, State.OVER))
+        fix = ((zone == _AMBIG_LOW) & (raw != State.BELOW) & (raw != State.IN)) | (
+            (zone == _AMBIG_HIGH) & (raw != State.IN) & (raw != State.OVER)
         )
         raw = np.where(fix, int(State.IN), raw)
         self.state = raw[-1].copy()

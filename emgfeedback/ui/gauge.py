@@ -233,8 +233,9 @@ class MuscleGauge(QWidget):
             else:
                 p.setPen(QColor(t.text))
                 p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter, f"in band {self.in_band_pct:.0f}% of hold")
-        # a thick frame in the state colour: visible from far away
-        p.setPen(QPen(state_color, 6))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRoundedRect(QRectF(3, 3, w - 6, h - 6), 12, 12)
+        # a thick frame in the state colour: visible from far away (stroking it costs more than a small repaint)
+        if not QRectF(12, 12, w - 24, h - 24).contains(dirty):
+            p.setPen(QPen(state_color, 6))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(QRectF(3, 3, w - 6, h - 6), 12, 12)
         p.end()
