@@ -77,6 +77,14 @@ def test_auto_hold_summary_gives_way_to_the_gauges_of_the_next_hold(
     assert not window.card.isVisible() and window.traces.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert window.card.isVisible() and window.card.heading.text().startswith("Hold 2")
+    # a card longer than its room scrolls by key (nobody upside down reaches for a scroll bar)
+    window.below.card_scroll.setFixedHeight(120)
+    bar = window.below.card_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_PageDown)
+    assert bar.value() == min(bar.pageStep(), bar.maximum()) > 0
+    qtbot.keyClick(window, Qt.Key.Key_PageUp)
+    assert bar.value() == 0
     window.close()
 
 

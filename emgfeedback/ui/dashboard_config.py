@@ -18,6 +18,7 @@ SHORTCUTS = [
     ("Ctrl+G", "stop the training program"),
     ("Enter / Esc", "close the hold summary (it closes itself when a hold starts)"),
     ("H", "show / hide the last hold's summary"),
+    ("PgDn / PgUp", "scroll the hold summary when it is longer than its room"),
     ("A", "auto-start holds when the muscles enter the band"),
     ("C", "calibrate MVC (wizard)"),
     ("P", "choose a calibration profile"),

@@ -179,6 +179,8 @@ class Dashboard(ProfileActions, QMainWindow):
             "hold": self._action("Start/stop hold", ["Space"], self.toggle_hold),
             "dismiss": self._action("Close summary", ["Return", "Enter", "Escape"], self.dismiss_summary),
             "summary": self._action("Last hold summary", ["H"], self.toggle_summary),
+            "card_down": self._action("Scroll the summary down", ["PgDown"], lambda: self.below.scroll_card(+1)),
+            "card_up": self._action("Scroll the summary up", ["PgUp"], lambda: self.below.scroll_card(-1)),
             "auto": self._action("Auto-start holds", ["A"], self.toggle_auto),
             "program": self._action("Run a training program", ["G"], self.choose_program),
             "stop_program": self._action("Stop the training program", ["Ctrl+G"], lambda: self.acq.send(StopProgram())),

@@ -58,6 +58,12 @@ class BelowGauges(QStackedWidget):
         self.setCurrentWidget(self.card_host)
         self._relayout()
 
+    def scroll_card(self, pages: int) -> None:
+        """Scroll the summary card by ``pages`` screens (negative: up), when it is shown and longer than its room."""
+        if self.card_shown:
+            bar = self.card_scroll.verticalScrollBar()
+            bar.setValue(bar.value() + pages * bar.pageStep())
+
     def show_traces(self) -> None:
         self.card_host.setVisible(False)
         self.setCurrentWidget(self.trace_page)
