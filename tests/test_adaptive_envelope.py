@@ -237,6 +237,6 @@ def test_the_dashboard_shows_the_measured_cue_delay_of_the_profile(qtbot, show_a
     qtbot.addWidget(window)
     show_active(window)
     qtbot.waitUntil(lambda: window._built, timeout=10000)
-    assert window.status_delay.text() == f"cue delay ~{cue_latency_ms(ADAPTIVE):.0f} ms" == "cue delay ~48 ms"
+    assert window.status_delay.text() == f"cue delay ~{cue_latency_ms(ADAPTIVE):.0f} ms" == "cue delay ~58 ms"
     assert acq.engine is not None and isinstance(acq.engine.classifier, SequentialClassifier)
     window.close()

@@ -14,8 +14,9 @@ import numpy as np
 from emgfeedback.config import Envelope, FilterSpec
 
 #: Median cue latency (ms) over every crossing of the benchmark (5 seeds x 4 channels x 12 crossings),
-#: adaptive estimator (whitened, ratios 1.2/1.5/2.0) + its decision; measured on 2026-12-01.
-ADAPTIVE_MS = 48.0
+#: adaptive estimator (whitened, ratios 1.2/1.5/2.0, 50 ms shortest restart, fall threshold 7.25) + its
+#: decision; measured on 2026-12-02.
+ADAPTIVE_MS = 58.0
 #: Moving RMS + fixed hysteresis (2 %MVC) and dwell (150 ms): window (ms) -> median cue latency (ms).
 RMS_MS = {50.0: 186.0, 100.0: 212.0, 150.0: 240.0, 300.0: 333.0}
 
