@@ -170,9 +170,9 @@ def test_lost_counts_removed_frames_across_seq_wrap(ch: int, seq0: int, gaps: li
 @PROPERTY
 @given(
     ch=st.integers(1, 4),
-    n=st.integers(0, 40),
+    n=st.one_of(st.integers(0, 40), st.integers(120, 160)),  # a live read's few frames, and a file's worth (>= 128)
     end=st.integers(0, 10_000),
-    mutation=st.sampled_from(["none", "none", "flip", "insert", "info", "channels", "high"]),
+    mutation=st.sampled_from(["none", "none", "flip", "insert", "info", "channels", "high", "high_crc_ok"]),
     where=st.integers(0, 10_000),
     seed=st.integers(0, 2**32 - 1),
 )
@@ -193,6 +193,12 @@ def test_quick_scan_of_a_clean_stream_decides_like_the_full_scan(
         raw += encode_frames(0, rng.integers(0, 1024, (2, ch % 4 + 1)))
     elif mutation == "high" and n:
         raw[6] = 0xFF  # a sample above 10 bits in the first frame (its CRC is then wrong too)
+    elif mutation == "high_crc_ok" and n:
+        length = 7 + 2 * ch  # a sample above 10 bits in a frame whose CRC is right: only the 10-bit check rejects it
+        first = at // length * length if at + length <= len(raw) else 0
+        raw[first + 6 + 2 * int(rng.integers(0, ch))] |= 0x04
+        crc = crc16_ccitt(bytes(raw[first + 2 : first + length - 2]))
+        raw[first + length - 2 : first + length] = crc.to_bytes(2, "little")
     a = np.frombuffer(bytes(raw[: end % (len(raw) + 1)]), dtype=np.uint8)
     quick, full = _scan(a), _scan_full(a)
     assert quick.cutoff == full.cutoff
