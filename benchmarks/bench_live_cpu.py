@@ -5,7 +5,8 @@ then the command under test through ``benchmarks/cpu_child.py``, which measures 
 warm-up: the process CPU as % of one core, and its share per stage (decode: the serial reader
 thread; chain and feedback: thread-CPU timers in the acquisition thread; storage: the session
 writer thread; drawing: the Qt main thread; other: the rest, e.g. ring buffer and listeners).
-Figures are medians of EMGFEEDBACK_BENCH_RUNS runs (default 3). With EMGFEEDBACK_BENCH_BEFORE_REV
+Figures are medians of EMGFEEDBACK_BENCH_RUNS runs (default 3); EMGFEEDBACK_BENCH_ENVELOPE=adaptive measures a
+profile with that estimator instead of the default. With EMGFEEDBACK_BENCH_BEFORE_REV
 (a git revision, e.g. the branch point) the same runs are made on that revision's code, extracted
 with ``git archive``, alternating with this tree so load on the machine hits both alike.
 """
@@ -37,11 +38,14 @@ def _env(tree: Path, home: Path) -> dict[str, str]:
 
 
 def _make_profile(tree: Path, home: Path) -> None:
-    """The demo profile, made by the tree under test (so it has that tree's default estimator)."""
+    """The demo profile, made by the tree under test: that tree's default estimator, or EMGFEEDBACK_BENCH_ENVELOPE's."""
+    envelope = os.environ.get("EMGFEEDBACK_BENCH_ENVELOPE")
+    spec = f"FilterSpec(envelope=Envelope({envelope!r}))" if envelope else "None"
     code = (
         "from dataclasses import replace\n"
         "from emgfeedback.calibration import demo_profile, save_profile\n"
-        "save_profile(replace(demo_profile(4), name='bench'))\n"
+        "from emgfeedback.config import Envelope, FilterSpec\n"
+        f"save_profile(replace(demo_profile(4, {spec}), name='bench'))\n"
     )
     subprocess.run([sys.executable, "-c", code], env=_env(tree, home), cwd=home, check=True)  # cwd: not this tree
 
