@@ -19,6 +19,7 @@ from emgfeedback.io.frame_protocol import (
     SYNC,
     FrameDecoder,
     _scan,
+    _scan_clean,
     _scan_full,
     cmd_set_channels,
     cmd_set_rate,
@@ -201,6 +202,8 @@ def test_quick_scan_of_a_clean_stream_decides_like_the_full_scan(
         raw[first + length - 2 : first + length] = crc.to_bytes(2, "little")
     a = np.frombuffer(bytes(raw[: end % (len(raw) + 1)]), dtype=np.uint8)
     quick, full = _scan(a), _scan_full(a)
+    if mutation == "none" and a.size >= 7 + 2 * ch:  # a clean stream takes the quick path (else it would only be slow)
+        assert _scan_clean(a.tobytes()) is not None
     assert quick.cutoff == full.cutoff
     for field in ("start", "length", "kind", "rejected_at"):
         assert np.array_equal(getattr(quick, field), getattr(full, field)), field

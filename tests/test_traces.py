@@ -84,6 +84,9 @@ def test_redraws_only_when_a_new_strided_point_arrives(qtbot) -> None:
     assert not view.due(end)
     assert not view.due(end + step - 1)  # the newest strided point is the same one
     assert view.due(end + step)
+    view.set_seconds(30.0)
+    assert view.due(end)  # a longer history shows at once, not at the next strided point
+    view.set_seconds(20.0)
     view.show_raw(True)
     assert view.due(end)  # the raw trace moves every frame
 
@@ -98,3 +101,18 @@ def test_stride_follows_the_history_length_and_the_plot_width(qtbot) -> None:
     view.resize(800, 420)
     qtbot.waitUntil(lambda: view.env_plot.getViewBox().width() < 760, timeout=5000)
     assert view.stride() > wide  # fewer pixels: fewer points
+
+
+def test_an_over_clench_above_100_rescales_the_plot_and_is_drawn(qtbot) -> None:
+    view = _view(qtbot)
+    end = 40_000
+    index = _strided(view, end)
+    percent = np.full((index.size, 2), 40.0)
+    percent[:, 1] = 140.0
+    view.draw(end, index, percent)
+    assert view.env_plot.getViewBox().viewRange()[1] == [0.0, 150.0]  # in steps of 25, like the gauges
+    assert view.env_curves.boundingRect().top() + view.env_curves.boundingRect().height() >= 140.0
+    assert _row_hits(view, 140.0, view.colors()[1]).mean() > 0.45  # dashed
+    percent[:] = np.nan  # an electrode off on both: nothing to draw, nothing fails
+    view.draw(end + view.stride(), index + view.stride(), percent)
+    assert not _row_hits(view, 40.0, view.colors()[0]).any()

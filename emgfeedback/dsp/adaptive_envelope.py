@@ -8,7 +8,8 @@ likelihood of each block watch for the level moving up or down by a factor ``rat
 fires, the window restarts at the test's own change-point estimate, so the new level is known
 from the blocks since the jump and nothing older (quick). A test restarts the window only once its
 segment spans 50 ms, and the tests for a fall have a lower bar than those for a rise (a fall carries
-less evidence per block): both keep steady holds calm without slowing small steps. Between jumps this is the posterior
+less evidence per block): both keep steady holds calm; the price is a floor of about 50 ms on large
+steps, which used to be caught in a block or two. Between jumps this is the posterior
 mean of a piecewise-constant level, which is what Sanger's (2007) Bayesian filter approximates
 with a diffusion + jump prior.
 

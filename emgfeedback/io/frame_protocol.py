@@ -1,10 +1,10 @@
 """The emgfeedback firmware's binary frames (docs/protocol.md): a vectorized decoder and pure encoders.
 
-The decoder never loops over bytes or frames in Python on the hot path: sync candidates are found
-with one vector comparison, all candidates of a batch are validated at once (CRC computed column by
-column over a frames x bytes matrix), and the common case of back-to-back, non-overlapping frames is
-accepted without a per-frame loop. Rare events (info frames, overlapping CRC-valid candidates, a
-channel-count mismatch) take a short Python path.
+The decoder never loops over bytes in Python: sync candidates are found with one vector comparison,
+all candidates of a batch are validated at once (CRC computed column by column over a frames x bytes
+matrix), and the common case of back-to-back frames skips the candidate scan: a live read's few dozen
+frames are checked by byte slices and one C CRC call per frame, a file's worth by numpy passes. Rare
+events (info frames, overlapping CRC-valid candidates, a channel-count mismatch) take a short Python path.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emgfeedback.config import Band
@@ -16,8 +16,8 @@ from emgfeedback.ui.theme import DARK, STATE_WORDS, Theme, font
 
 #: Shortest time between two changes of the number (s): five a second can be read; the bar moves every frame.
 NUMBER_EVERY_S = 0.2
-#: Most numbers kept drawn (each a few tens of kB): 0-200 % in the colours a hold goes through.
-NUMBER_CACHE = 96
+#: Most numbers kept drawn per gauge (each a few tens of kB): the values and colours of a hold or two.
+NUMBER_CACHE = 64
 #: The bar's widest, in pixels: wider cards (one or two channels) get a wider bar, not a wider gap.
 MAX_BAR_WIDTH = 420.0
 
@@ -164,26 +164,30 @@ class MuscleGauge(QWidget):
         self._cache, self._cache_key = pix, key
         return pix
 
-    def _number_pixmap(self, rect: QRectF, color: QColor) -> QPixmap:
-        """The number in ``color``, centred in a transparent pixmap of ``rect``'s size: laying out and
-        rasterizing glyphs this large costs ~120 us a time, and a hold shows the same few numbers again and again."""
+    def _draw_number(self, p: QPainter, rect: QRectF, color: QColor) -> None:
+        """The number in ``color``, centred in ``rect``, from a pixmap made once per text, colour and size: laying
+        out and rasterizing glyphs this large costs ~120 us a time, and a hold shows the same few numbers again and
+        again. Each pixmap is as wide as its text (a few tens of kB)."""
         ratio = self.devicePixelRatioF()
-        key = (self.value_text, color.rgba(), rect.width(), rect.height(), ratio)
+        key = (self.value_text, color.rgba(), rect.height(), ratio)
         pix = self._numbers.get(key)
         if pix is None:
             if len(self._numbers) >= NUMBER_CACHE:
                 self._numbers.clear()
-            pix = QPixmap(max(round(rect.width() * ratio), 1), max(round(rect.height() * ratio), 1))
+            number_font = font(max(20, int(self.height() / 11)), bold=True)
+            width = QFontMetrics(number_font).horizontalAdvance(self.value_text) + 8
+            pix = QPixmap(max(round(width * ratio), 1), max(round(rect.height() * ratio), 1))
             pix.setDevicePixelRatio(ratio)
             pix.fill(Qt.GlobalColor.transparent)
-            p = QPainter(pix)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setFont(font(max(20, int(self.height() / 11)), bold=True))
-            p.setPen(color)
-            p.drawText(QRectF(0, 0, rect.width(), rect.height()), Qt.AlignmentFlag.AlignCenter, self.value_text)
-            p.end()
+            painter = QPainter(pix)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setFont(number_font)
+            painter.setPen(color)
+            painter.drawText(QRectF(0, 0, width, rect.height()), Qt.AlignmentFlag.AlignCenter, self.value_text)
+            painter.end()
             self._numbers[key] = pix
-        return pix
+        width = pix.width() / pix.devicePixelRatio()
+        p.drawPixmap(QPointF(rect.center().x() - width / 2, rect.top()), pix)
 
     def paintEvent(self, event: object) -> None:
         t = self.theme
@@ -201,7 +205,7 @@ class MuscleGauge(QWidget):
         name_h, value_h, word_h = h * 0.08, h * 0.16, h * 0.07
         value_rect = QRectF(0, name_h, w, value_h)
         if value_rect.intersects(dirty):
-            p.drawPixmap(value_rect.topLeft(), self._number_pixmap(value_rect, state_color))
+            self._draw_number(p, value_rect, state_color)
         word_rect = QRectF(0, name_h + value_h, w, word_h)
         if word_rect.intersects(dirty):
             p.setFont(font(max(11, int(h / 32)), bold=True))

@@ -134,6 +134,7 @@ class TraceView(QWidget):
         self._set_top(100.0)
         self._drawn: tuple[int, int, int] = (0, -1, 0)  # first and last index and size of what the curves show
         self._drawn_step = 0
+        self._drawn_samples = 0
         self._stride: tuple[int, int] | None = None  # (samples, stride) for the plot's width, until it resizes
         layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
@@ -230,9 +231,10 @@ class TraceView(QWidget):
 
     def due(self, end_index: int) -> bool:
         """Whether a frame ending before sample ``end_index`` would show something the plot does not show yet:
-        a new strided point (every ``stride`` samples), or the raw trace (every frame)."""
+        a new strided point (every ``stride`` samples), another history length, or the raw trace (every frame)."""
         step = self.stride()
-        return self.raw_shown or ((end_index - 1) // step * step, step) != (self._drawn[1], self._drawn_step)
+        now = ((end_index - 1) // step * step, step, self.samples)
+        return self.raw_shown or now != (self._drawn[1], self._drawn_step, self._drawn_samples)
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
@@ -249,6 +251,7 @@ class TraceView(QWidget):
             return
         self._drawn = drawn
         self._drawn_step = int(index[1] - index[0]) if index.size > 1 else 0
+        self._drawn_samples = self.samples
         t = (index - index[-1]) / self.fs
         peak = 0.0
         # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
