@@ -15,20 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emgfeedback.io.frame_format import crc_rows
 from emgfeedback.io.frame_protocol import (
     SYNC,
     FrameDecoder,
-    _scan,
-    _scan_clean,
-    _scan_full,
     cmd_set_channels,
     cmd_set_rate,
     crc16_ccitt,
-    crc_rows,
     data_frame_length,
     encode_frames,
     encode_info,
 )
+from emgfeedback.io.frame_scan import scan, scan_clean, scan_full
 from emgfeedback.io.protocol import DeviceInfo, Frames
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
@@ -201,9 +199,9 @@ def test_quick_scan_of_a_clean_stream_decides_like_the_full_scan(
         crc = crc16_ccitt(bytes(raw[first + 2 : first + length - 2]))
         raw[first + length - 2 : first + length] = crc.to_bytes(2, "little")
     a = np.frombuffer(bytes(raw[: end % (len(raw) + 1)]), dtype=np.uint8)
-    quick, full = _scan(a), _scan_full(a)
+    quick, full = scan(a), scan_full(a)
     if mutation == "none" and a.size >= 7 + 2 * ch:  # a clean stream takes the quick path (else it would only be slow)
-        assert _scan_clean(a.tobytes()) is not None
+        assert scan_clean(a.tobytes()) is not None
     assert quick.cutoff == full.cutoff
     for field in ("start", "length", "kind", "rejected_at"):
         assert np.array_equal(getattr(quick, field), getattr(full, field)), field

@@ -35,7 +35,7 @@ PACKAGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("scipy", ("scipy",), ">=1.11"),
     ("pyserial", ("pyserial",), ">=3.5"),
     ("PySide6", ("PySide6-Essentials", "PySide6"), ">=6.6,!=6.12.0"),
-    ("pyqtgraph", ("pyqtgraph",), ">=0.13.7"),
+    ("pyqtgraph", ("pyqtgraph",), ">=0.13.7,<0.15"),
     ("edfio", ("edfio",), ">=0.4.16,<0.5"),
     ("platformdirs", ("platformdirs",), ">=4.0"),
     ("matplotlib", ("matplotlib",), ">=3.8"),
