@@ -58,3 +58,33 @@ def test_cached_numbers_are_centred(qtbot) -> None:
     ink = _count(first, number, DARK.state_color(State.IN))
     left = _count(first, QRect(0, number.top(), 165, number.height()), DARK.state_color(State.IN))
     assert ink > 200 and 0.35 < left / ink < 0.65  # centred
+
+
+def test_the_bar_repaints_only_once_the_value_moved_a_whole_percent(qtbot, monkeypatch) -> None:
+    """A value hovering at x.5 must not repaint the bar every frame; a real move of the bar repaints it."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from emgfeedback.ui import gauge as gauge_module
+
+    monkeypatch.setattr(gauge_module, "NUMBER_EVERY_S", 1e9)  # the number stays: only the bar could repaint
+    gauge = _gauge(qtbot)
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                Paints.count += 1
+            return False
+
+    paints = Paints()
+    gauge.installEventFilter(paints)
+    gauge.set_value(42.4, State.IN)
+    qtbot.waitUntil(lambda: Paints.count > 0, timeout=2000)  # the new state drawn whole
+    Paints.count = 0
+    for value in (42.6, 42.4, 42.7, 42.3, 43.3):  # whole percents flip, the value moves less than one
+        gauge.set_value(value, State.IN)
+        qtbot.wait(1)  # let Qt deliver a repaint, if any was asked for
+    assert Paints.count == 0
+    gauge.set_value(44.0, State.IN)  # 1.6 points from the drawn 42.4
+    qtbot.waitUntil(lambda: Paints.count > 0, timeout=2000)
