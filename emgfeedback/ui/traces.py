@@ -131,10 +131,9 @@ class TraceView(QWidget):
         self.env_plot.setLabel("left", "%MVC", **label_style)
         self.env_plot.setLabel("bottom", "seconds", **label_style)
         self.raw_plot.setLabel("left", "filtered", **label_style)
+        self.env_curves = CurveSet(len(muscles))  # one item for every envelope: the plot repaints ~11 times a second
         self._set_top(100.0)
-        self._drawn: tuple[int, int, int] = (0, -1, 0)  # first and last index and size of what the curves show
-        self._drawn_step = 0
-        self._drawn_samples = 0
+        self._drawn = (-1, 0, 0)  # newest strided index, stride and history length (samples) the curves show
         self._stride: tuple[int, int] | None = None  # (samples, stride) for the plot's width, until it resizes
         layout.addWidget(self.legend)
         layout.addWidget(self.env_plot, 3)
@@ -145,8 +144,7 @@ class TraceView(QWidget):
         self.guides = [pg.InfiniteLine(pos=v, angle=0, movable=False) for v in (25, 75, 100)]
         for line in self.guides:
             self.env_plot.addItem(line)
-        self.env_curves = CurveSet(len(muscles))  # one item for every envelope: the plot repaints ~11 times a second
-        self.env_plot.addItem(self.env_curves)
+        self.env_plot.addItem(self.env_curves)  # over the band and the guides
         self.env_plot.getViewBox().sigResized.connect(self._forget_stride)
         self.raw_curves = []
         for _ in muscles:
@@ -194,8 +192,7 @@ class TraceView(QWidget):
 
     def _bound_curves(self) -> None:
         """The envelope curves cover the visible range and no more (see CurveSet)."""
-        if hasattr(self, "env_curves"):
-            self.env_curves.set_bounds(QRectF(-self.seconds, 0.0, self.seconds, self._top))
+        self.env_curves.set_bounds(QRectF(-self.seconds, 0.0, self.seconds, self._top))
 
     def set_band(self, band: Band) -> None:
         self.band_region.setRegion((band.low, band.high))
@@ -233,8 +230,7 @@ class TraceView(QWidget):
         """Whether a frame ending before sample ``end_index`` would show something the plot does not show yet:
         a new strided point (every ``stride`` samples), another history length, or the raw trace (every frame)."""
         step = self.stride()
-        now = ((end_index - 1) // step * step, step, self.samples)
-        return self.raw_shown or now != (self._drawn[1], self._drawn_step, self._drawn_samples)
+        return self.raw_shown or ((end_index - 1) // step * step, step, self.samples) != self._drawn
 
     def draw(self, end_index: int, index: np.ndarray, percent: np.ndarray, filtered: np.ndarray | None = None) -> None:
         """Draw strided %MVC samples at absolute ``index`` (n,), ``percent`` (n, ch); the newest sample is
@@ -246,17 +242,15 @@ class TraceView(QWidget):
         """
         if index.size == 0:
             return
-        drawn = (int(index[0]), int(index[-1]), index.size)
+        step = int(index[1] - index[0]) if index.size > 1 else 0
+        drawn = (int(index[-1]), step, self.samples)
         if drawn == self._drawn and not (filtered is not None and self.raw_shown):
             return
         self._drawn = drawn
-        self._drawn_step = int(index[1] - index[0]) if index.size > 1 else 0
-        self._drawn_samples = self.samples
         t = (index - index[-1]) / self.fs
         peak = 0.0
         # a dashed curve is a solid one with every third segment left out, counted from the absolute index so
         # the dashes scroll with the data: a wide dashed pen costs twice as much to draw as these segments
-        step = int(index[1] - index[0]) if index.size > 1 else 1
         dash = (index // max(step, 1)) % 3 != 2
         keep = np.ones(percent.shape, dtype=bool)
         keep[:, self._dashed] = dash[:, None]
