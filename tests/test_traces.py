@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QColor, QImage
 
 from emgfeedback.config import Band
+from emgfeedback.feedback import State
 from emgfeedback.ui.traces import TraceView
 
 FS = 1000.0
@@ -116,3 +117,26 @@ def test_an_over_clench_above_100_rescales_the_plot_and_is_drawn(qtbot) -> None:
     percent[:] = np.nan  # an electrode off on both: nothing to draw, nothing fails
     view.draw(end + view.stride(), index + view.stride(), percent)
     assert not _row_hits(view, 40.0, view.colors()[0]).any()
+
+
+def test_the_band_its_edges_and_the_guides_are_drawn_under_the_curves(qtbot) -> None:
+    view = _view(qtbot)
+    end = 40_000
+    index = _strided(view, end)
+    view.draw(end, index, np.full((index.size, 2), np.nan))  # no curve in the way
+    theme = view.theme
+    band, back = theme.band_color(60), QColor(theme.background)
+    a = band.alphaF()
+    shade = QColor(*(round(a * f(band) + (1 - a) * f(back)) for f in (QColor.red, QColor.green, QColor.blue))).name()
+    assert _row_hits(view, 40.0, shade).mean() > 0.97  # shaded inside, over the background
+    assert not _row_hits(view, 60.0, shade).any()  # not outside
+    edge = theme.states[State.IN]
+    assert _row_hits(view, 30.0, edge).mean() > 0.97 and _row_hits(view, 50.0, edge).mean() > 0.97
+    assert 0.3 < _row_hits(view, 75.0, theme.grid).mean() < 0.9  # a dashed guide
+    view.set_band(Band(20.0, 60.0))  # e.g. a program exercise's band
+    assert view.env_curves.band == (20.0, 60.0)
+    assert _row_hits(view, 55.0, shade).mean() > 0.97
+    percent = np.full((index.size, 2), 40.0)
+    percent[:, 1] = 70.0
+    view.draw(end + view.stride(), index + view.stride(), percent)
+    assert _row_hits(view, 40.0, view.colors()[0]).mean() > 0.97  # the curve over the band

@@ -24,6 +24,8 @@ MAX_POINTS = 450
 PX_PER_POINT = 6
 #: Fewest points per curve, however narrow the window.
 MIN_POINTS = 100
+#: Dashed guide lines across the envelope plot (%MVC).
+GUIDES = (25.0, 75.0, 100.0)
 #: The raw (filtered) trace keeps its peaks by min/max pairs, at most this many points.
 RAW_MAX_POINTS = 700
 
@@ -139,12 +141,8 @@ class TraceView(QWidget):
         layout.addWidget(self.env_plot, 3)
         layout.addWidget(self.raw_plot, 2)
         self.raw_plot.setVisible(False)
-        self.band_region = pg.LinearRegionItem(values=(band.low, band.high), orientation="horizontal", movable=False)
-        self.env_plot.addItem(self.band_region)
-        self.guides = [pg.InfiniteLine(pos=v, angle=0, movable=False) for v in (25, 75, 100)]
-        for line in self.guides:
-            self.env_plot.addItem(line)
-        self.env_plot.addItem(self.env_curves)  # over the band and the guides
+        self._band = band
+        self.env_plot.addItem(self.env_curves)  # it draws the band and the guides under the curves
         self.env_plot.getViewBox().sigResized.connect(self._forget_stride)
         self.raw_curves = []
         for _ in muscles:
@@ -166,11 +164,8 @@ class TraceView(QWidget):
                 ax = plot.getAxis(axis)
                 ax.setPen(pg.mkPen(theme.muted))
                 ax.setTextPen(pg.mkPen(theme.text))
-        self.band_region.setBrush(pg.mkBrush(theme.band_color(60)))
-        for line in self.guides:
-            line.setPen(pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
-        for line in self.band_region.lines:
-            line.setPen(pg.mkPen(theme.states[State.IN], width=2))
+        self._show_band()
+        self.env_curves.set_guides(list(GUIDES), pg.mkPen(theme.grid, width=1, style=Qt.PenStyle.DashLine))
         self._dashed: list[bool] = []
         for c, (m, color, r, sample, name) in enumerate(
             zip(self.muscles, self.colors(), self.raw_curves, self.legend_swatches, self.legend_labels, strict=True)
@@ -195,7 +190,15 @@ class TraceView(QWidget):
         self.env_curves.set_bounds(QRectF(-self.seconds, 0.0, self.seconds, self._top))
 
     def set_band(self, band: Band) -> None:
-        self.band_region.setRegion((band.low, band.high))
+        """Shade ``band`` (e.g. a program exercise's own band)."""
+        if band != self._band:
+            self._band = band
+            self._show_band()
+
+    def _show_band(self) -> None:
+        theme = self.theme
+        edge = pg.mkPen(theme.states[State.IN], width=2)
+        self.env_curves.set_band(self._band.low, self._band.high, pg.mkBrush(theme.band_color(60)), edge)
 
     def set_seconds(self, seconds: float) -> None:
         """Length of the visible history, 10-60 s."""
