@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import astuple
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emgfeedback.io import frame_protocol
 from emgfeedback.io.frame_format import crc_rows
 from emgfeedback.io.frame_protocol import (
     SYNC,
@@ -297,3 +299,33 @@ def test_command_helpers() -> None:
         cmd_set_channels(5)
     with pytest.raises(ValueError):
         cmd_set_rate(100)
+
+
+@PROPERTY
+@given(damaged_streams(), st.integers(0, 4))
+def test_the_record_path_decodes_like_the_frame_scan(s: dict, clean_start: int) -> None:
+    """A live read of clean frames is decoded as packed records; any stream, damaged or not, in any chunks, gives
+    the samples, indices and counts the full frame-by-frame path gives."""
+    rng = np.random.default_rng(clean_start)
+    ch = s["ch"]
+    lead = encode_frames(
+        int(rng.integers(0, 65536)), rng.integers(0, 1024, (clean_start * 7, ch)), rng.random(clean_start * 7) < 0.3
+    )
+    chunks = [lead[i : i + 7 * data_frame_length(ch)] for i in range(0, len(lead), 7 * data_frame_length(ch))] + s["chunks"]
+    taken: list[int] = []
+    real_clean = frame_protocol.FrameDecoder._decode_clean
+
+    def counting(self: FrameDecoder, buf: bytes, k: int) -> Frames:
+        taken.append(k)
+        return real_clean(self, buf, k)
+
+    with patch.object(frame_protocol.FrameDecoder, "_decode_clean", counting):
+        fast = FrameDecoder()
+        fast_out = _decode_all(fast, chunks)
+    with patch.object(frame_protocol, "clean_frames", lambda buf: None):
+        slow = FrameDecoder()
+        slow_out = _decode_all(slow, chunks)
+    assert np.array_equal(fast_out[0], slow_out[0]) and np.array_equal(fast_out[1], slow_out[1])
+    assert astuple(fast.stats) == astuple(slow.stats)
+    if clean_start >= 2:  # clean reads after the first (which sets the channel count) take the record path
+        assert taken

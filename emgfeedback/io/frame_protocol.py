@@ -7,6 +7,7 @@ channel-count mismatch) take a short Python path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +33,7 @@ from emgfeedback.io.frame_format import (
     encode_info,
     parse_info_payload,
 )
+from emgfeedback.io.frame_scan import clean_frames
 from emgfeedback.io.frame_scan import scan as find_frames
 from emgfeedback.io.protocol import Decoder, DecoderStats, DeviceInfo, Frames
 
@@ -57,6 +59,10 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------------- decoder
+@functools.cache
+def _record(channels: int) -> np.dtype:
+    """One data frame as a packed record (docs/protocol.md): sync, seq, flags, the samples, the CRC."""
+    return np.dtype([("sync", "<u2"), ("seq", "<u2"), ("flags", "u1"), ("samples", "<u2", (channels,)), ("crc", "<u2")])
 
 
 class FrameDecoder(Decoder):
@@ -119,6 +125,9 @@ class FrameDecoder(Decoder):
 
     def _decode(self, data: bytes, final: bool) -> Frames:
         buf = self._buf + data if self._buf else data
+        clean = None if final or self._channels is None else clean_frames(buf)
+        if clean is not None and clean[1] == self._channels:
+            return self._decode_clean(buf, clean[0])
         a = np.frombuffer(buf, dtype=np.uint8)
         scan = find_frames(a, final, buf)
 
@@ -166,6 +175,31 @@ class FrameDecoder(Decoder):
         index = out_index[0] if len(out_index) == 1 else np.concatenate(out_index)
         return Frames(samples, index)
 
+    def _decode_clean(self, buf: bytes, k: int) -> Frames:
+        """``k`` back-to-back valid data frames of the known channel count from the first byte (the usual live
+        read), read as records in a few numpy calls; what follows them waits for the next call."""
+        ch = self._channels
+        assert ch is not None
+        rec = np.frombuffer(buf, dtype=_record(ch), count=k)
+        seq = rec["seq"].astype(np.int64)
+        index, lost = self._unwrap(seq)
+        self._buf = buf[k * data_frame_length(ch) :]
+        self.stats.frames += k
+        self.stats.lost += lost
+        self.stats.overruns += int(np.count_nonzero(rec["flags"] & FLAG_OVERRUN))
+        return Frames(rec["samples"].astype(np.float64), index)
+
+    def _unwrap(self, seq: np.ndarray) -> tuple[np.ndarray, int]:
+        """Absolute indices of frames with 16-bit counters ``seq`` (the gap between two is 1-65536), and frames lost."""
+        prev = np.empty_like(seq)
+        prev[1:] = seq[:-1]
+        prev[0] = self._last_seq if self._last_seq is not None else (seq[0] - 1) & 0xFFFF
+        before = self._last_index
+        index = before + np.cumsum(((seq - prev - 1) & 0xFFFF) + 1)
+        self._last_seq = int(seq[-1])
+        self._last_index = int(index[-1])
+        return index, self._last_index - before - seq.size
+
     def _decode_data(self, a: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, int]:
         """Samples and unwrapped indices of the data frames at ``starts``; frames of another channel count are rejected."""
         nch = (a[starts + 4] & 0x07).astype(np.int64)
@@ -190,15 +224,9 @@ class FrameDecoder(Decoder):
             samples = (a[offs].astype(np.uint16) | (a[offs + 1].astype(np.uint16) << 8)).astype(np.float64)
             seq = a[starts + 2].astype(np.int64) | (a[starts + 3].astype(np.int64) << 8)
             flags = a[starts + 4]
-        prev = np.empty_like(seq)
-        prev[1:] = seq[:-1]
-        prev[0] = self._last_seq if self._last_seq is not None else (seq[0] - 1) & 0xFFFF
-        delta = ((seq - prev - 1) & 0xFFFF) + 1
-        index = self._last_index + np.cumsum(delta)
-        self._last_seq = int(seq[-1])
-        self._last_index = int(index[-1])
+        index, lost = self._unwrap(seq)
         self.stats.frames += int(seq.size)
-        self.stats.lost += int(delta.sum() - delta.size)
+        self.stats.lost += lost
         self.stats.overruns += int(np.count_nonzero(flags & FLAG_OVERRUN))
         return samples, index, n_rejected
 

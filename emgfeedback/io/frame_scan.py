@@ -131,9 +131,17 @@ def scan_clean(buf: bytes) -> Scan | None:
     """The common case without the candidate scan: back-to-back valid data frames of one channel count from the
     first byte, then at most the start of the next frame. Anything else (None) goes through the full scan.
 
+    The result is the full scan's (every candidate inside an accepted frame is ignored, the tail waits).
+    """
+    clean = clean_frames(buf)
+    return None if clean is None else _all_data(clean[0], data_frame_length(clean[1]))
+
+
+def clean_frames(buf: bytes) -> tuple[int, int] | None:
+    """``(frames, channels)`` when ``buf`` is :func:`scan_clean`'s common case, else None.
+
     A live reader decodes ~30 ms of bytes (~33 frames) at a time, where numpy's fixed cost per call dominates, so
-    a few frames are checked by byte slices (:func:`_few_frames_valid`), a file's worth by numpy passes; the result
-    is the full scan's (every candidate inside an accepted frame is ignored, the tail waits).
+    a few frames are checked by byte slices (:func:`_few_frames_valid`), a file's worth by numpy passes.
     """
     n = len(buf)
     if n < 5 or buf[0] != SYNC0 or buf[1] != SYNC1 or buf[4] >> 4 != TYPE_DATA:
@@ -155,8 +163,8 @@ def scan_clean(buf: bytes) -> Scan | None:
         rows = np.frombuffer(buf, dtype=np.uint8, count=whole).reshape(k, length)
         flags = rows[:, 4] & ~np.uint8(FLAG_OVERRUN)
         header_ok = (rows[:, 0] == SYNC0) & (rows[:, 1] == SYNC1) & (flags == (TYPE_DATA << 4 | ch))
-        return _all_data(k, length) if header_ok.all() and _rows_valid(rows, ch).all() else None
-    return _all_data(k, length) if _few_frames_valid(buf[:whole], k, length, ch) else None
+        return (k, ch) if header_ok.all() and _rows_valid(rows, ch).all() else None
+    return (k, ch) if _few_frames_valid(buf[:whole], k, length, ch) else None
 
 
 def _few_frames_valid(body: bytes, k: int, length: int, ch: int) -> bool:
