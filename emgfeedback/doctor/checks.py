@@ -32,7 +32,7 @@ PYTHON_MIN = (3, 11)
 #: Mirrors ``[project] dependencies`` in pyproject.toml (a test keeps the two in step).
 PACKAGES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("numpy", ("numpy",), ">=1.26"),
-    ("scipy", ("scipy",), ">=1.11"),
+    ("scipy", ("scipy",), ">=1.11,<1.18"),
     ("pyserial", ("pyserial",), ">=3.5"),
     ("PySide6", ("PySide6-Essentials", "PySide6"), ">=6.6,!=6.12.0"),
     ("pyqtgraph", ("pyqtgraph",), ">=0.13.7,<0.15"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import signal
+from scipy.signal._sosfilt import _sosfilt  # sosfilt's kernel: its checks cost 10x the filtering of a live chunk
 
 from emgfeedback.config import FilterSpec, InputMode
 
@@ -54,20 +55,26 @@ def design_chain(spec: FilterSpec) -> np.ndarray:
 
 
 class SosFilter:
-    """A causal SOS cascade applied to all channels at once, its state carried across chunks."""
+    """A causal SOS cascade applied to all channels at once, its state carried across chunks.
+
+    It calls the kernel of ``scipy.signal.sosfilt`` directly, with the state kept in the kernel's layout
+    (channels, sections, 2): for a live chunk of ~33 x 4 samples the public function's checks and axis
+    moves cost ~25 us, the filtering ~2 us. The output is bit-identical (tests/test_dsp.py).
+    """
 
     def __init__(self, sos: np.ndarray) -> None:
-        self.sos = np.asarray(sos, dtype=np.float64)
-        self.zi: np.ndarray | None = None
+        self.sos = np.ascontiguousarray(sos, dtype=np.float64)
+        self.zi: np.ndarray | None = None  # (channels, sections, 2)
 
     def process(self, chunk: np.ndarray) -> np.ndarray:
         x = _as_2d(chunk)
         if self.sos.shape[0] == 0 or x.shape[0] == 0:
             return x.copy()
-        if self.zi is None:
-            self.zi = np.zeros((self.sos.shape[0], 2, x.shape[1]))
-        y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
-        return y
+        if self.zi is None or self.zi.shape[0] != x.shape[1]:
+            self.zi = np.zeros((x.shape[1], self.sos.shape[0], 2))
+        y = np.array(x.T, dtype=np.float64, order="C")  # a copy, filtered in place
+        _sosfilt(self.sos, y, self.zi)
+        return y.T
 
     def reset(self) -> None:
         self.zi = None
