@@ -21,6 +21,7 @@ from emgfeedback.runtime.ringbuffer import RingBuffer
 
 def test_ring_buffer_keeps_absolute_indices_and_reports_misses() -> None:
     ring = RingBuffer(100, 2, ("a",))
+    assert ring.newest(("a",)) == (-1, {"a": []})  # nothing written yet
     for k in range(25):
         block = np.full((10, 2), float(k))
         ring.write({"a": block})
@@ -33,6 +34,8 @@ def test_ring_buffer_keeps_absolute_indices_and_reports_misses() -> None:
     assert ring.index == 265
     _, data = ring.latest(15)
     assert np.isnan(data["a"][:10]).all() and (data["a"][10:] == 1).all()
+    ring.write({"a": np.array([[7.0, 8.0]])})  # wraps around the end of the buffer
+    assert ring.newest(("a",)) == (265, {"a": [7.0, 8.0]})  # what a dashboard frame shows, as plain floats
 
 
 class _GappySource(Source):

@@ -62,6 +62,15 @@ class RingBuffer:
             start = self._index - n
             return start, {f: self._get(self._data[f], start, n) for f in (fields or self.fields)}
 
+    def newest(self, fields: tuple[str, ...]) -> tuple[int, dict[str, list[float]]]:
+        """The newest sample of each field as a list per channel, and its index (-1 and empty lists before any):
+        what a dashboard frame shows, without the copies of :meth:`latest`."""
+        with self._lock:
+            if self._index == 0:
+                return -1, {f: [] for f in fields}
+            pos = (self._index - 1) % self.capacity
+            return self._index - 1, {f: self._data[f][pos].tolist() for f in fields}
+
     def latest_strided(self, n: int, step: int, fields: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Every ``step``-th of the newest ``n`` samples, at absolute indices divisible by ``step``.
 

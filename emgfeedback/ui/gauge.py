@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -58,6 +58,8 @@ class MuscleGauge(QWidget):
         self._text = "--"  # the number shown, and when it last changed
         self._text_at = -math.inf
         self._drawn_value = math.nan  # the value the bar is drawn at
+        self._in_band_whole: int | None = None  # in_band_pct in whole percents, as shown
+        self._bar: tuple[tuple[int, int], tuple[float, float, float, float]] | None = None  # (size, bar geometry)
         self._cache: QPixmap | None = None  # the static layer (see _static_layer)
         self._cache_key: tuple[object, ...] = ()
         self._numbers: dict[tuple[object, ...], QPixmap] = {}  # the number drawn, by text, colour and size
@@ -80,19 +82,24 @@ class MuscleGauge(QWidget):
         changes at most every :data:`NUMBER_EVERY_S` (a figure that changes 30 times a second cannot be read, and
         costs a repaint each time); a new state, time in band or hint shows at once.
         """
+        self.value = value
+        in_band = _whole(in_band_pct)
+        if state is self.state and in_band == self._in_band_whole and hint == self.hint:
+            if _bar_moved(self._drawn_value, value):  # only the part of the bar between old and new
+                self.update(self._fill_change(self._drawn_value, value))
+                self._drawn_value = value
+            text = _percent_text(value)
+            if text != self._text:
+                now = time.monotonic()
+                if now - self._text_at >= NUMBER_EVERY_S:
+                    self._show_text(text, now)
+                    self.update(self._value_rect().toAlignedRect())
+            return
         now = time.monotonic()
         text = _percent_text(value)
-        self.value = value
-        if (state, _whole(in_band_pct), hint) == (self.state, _whole(self.in_band_pct), self.hint):
-            if _bar_moved(self._drawn_value, value):  # only the part of the bar between old and new
-                self.update(self._fill_change(self._drawn_value, value).toAlignedRect())
-                self._drawn_value = value
-            if text != self._text and now - self._text_at >= NUMBER_EVERY_S:
-                self._show_text(text, now)
-                self.update(self._value_rect().toAlignedRect())
-            return
         self.state = state
         self.in_band_pct = in_band_pct
+        self._in_band_whole = in_band
         self.hint = hint
         self._drawn_value = value
         self._show_text(text, now)
@@ -106,14 +113,19 @@ class MuscleGauge(QWidget):
         h = self.height()
         return QRectF(0, h * 0.08, self.width(), h * 0.16)
 
-    def _fill_change(self, old: float, new: float) -> QRectF:
-        """The part of the bar that differs between fills at ``old`` and ``new`` %MVC (with the fill's rounded top)."""
-        bar = self.bar_rect()
-        ys = [self._y(bar, v) for v in (old, new) if math.isfinite(v)] or [bar.top(), bar.bottom()]
-        if len(ys) == 1 or not (math.isfinite(old) and math.isfinite(new)):
-            ys = [bar.top() - 4, bar.bottom()]
-        top, bottom = min(ys) - 8, max(ys) + 8
-        return QRectF(bar.left() - 12, top - 16, bar.width() + 24, bottom - top + 32)
+    def _fill_change(self, old: float, new: float) -> QRect:
+        """The pixels that differ between fills at ``old`` and ``new`` %MVC (with the fill's rounded top)."""
+        left, top, width, height = self._bar_geometry()
+        bottom = top + height
+        if math.isfinite(old) and math.isfinite(new):
+            scale = height / self.scale_max
+            y_old = bottom - min(max(old, 0.0), self.scale_max) * scale
+            y_new = bottom - min(max(new, 0.0), self.scale_max) * scale
+            y0, y1 = min(y_old, y_new) - 24, max(y_old, y_new) + 24
+        else:  # to or from unknown: the whole bar
+            y0, y1 = top - 28, bottom + 24
+        x0 = math.floor(left - 12)
+        return QRect(x0, math.floor(y0), math.ceil(left + width + 12) - x0, math.ceil(y1) - math.floor(y0))
 
     @property
     def value_text(self) -> str:
@@ -127,10 +139,17 @@ class MuscleGauge(QWidget):
     def bar_rect(self) -> QRectF:
         """Where the bar is drawn: below the name, value and state word, above the footer; it grows
         with the card (one or two channels) up to :data:`MAX_BAR_WIDTH`."""
-        w, h = self.width(), self.height()
-        top = h * (0.08 + 0.16 + 0.07) + 8
-        bar_w = min(w * 0.42, MAX_BAR_WIDTH)
-        return QRectF((w - bar_w) / 2 + 14, top, bar_w, h - top - h * 0.09)
+        return QRectF(*self._bar_geometry())
+
+    def _bar_geometry(self) -> tuple[float, float, float, float]:
+        """:meth:`bar_rect` as (left, top, width, height), worked out once per size (every frame asks)."""
+        size = (self.width(), self.height())
+        if self._bar is None or self._bar[0] != size:
+            w, h = size
+            top = h * (0.08 + 0.16 + 0.07) + 8
+            bar_w = min(w * 0.42, MAX_BAR_WIDTH)
+            self._bar = (size, ((w - bar_w) / 2 + 14, top, bar_w, h - top - h * 0.09))
+        return self._bar[1]
 
     def _static_layer(self) -> QPixmap:
         """What changes only with size, theme, band or scale (panel, name, empty bar, band, scale labels),

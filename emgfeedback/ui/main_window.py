@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -44,6 +43,9 @@ from emgfeedback.ui.status_text import quality_text, rate_text
 from emgfeedback.ui.summary_area import BelowGauges
 from emgfeedback.ui.theme import THEMES, apply_theme, font
 from emgfeedback.ui.traces import TraceView
+
+#: A stored state value (a float in the ring buffer, NaN before any) -> the State it stands for.
+_STATES: dict[float, State] = {float(s): s for s in State}
 
 
 class Dashboard(ProfileActions, QMainWindow):
@@ -240,15 +242,13 @@ class Dashboard(ProfileActions, QMainWindow):
             self._build_live()
         ring = self.acq.ring
         assert ring is not None and self.traces is not None
-        end, last = ring.latest(1, ("percent", "state"))
+        end, last = ring.newest(("percent", "state"))
         snap = self.acq.snapshot()  # one snapshot per frame: every part of the screen shows the same moment
         hold = snap.hold
-        if last["percent"].shape[0]:
-            pct, states = last["percent"][-1], last["state"][-1]
-            for c, gauge in enumerate(self.gauges):
-                st = State(int(states[c])) if np.isfinite(states[c]) else State.UNKNOWN
+        if end >= 0:
+            for c, (gauge, pct, st) in enumerate(zip(self.gauges, last["percent"], last["state"], strict=False)):
                 in_band = hold.in_band_pct[c] if hold is not None else None
-                gauge.set_value(float(pct[c]), st, in_band_pct=in_band, hint=self._hints.get(c, ""))
+                gauge.set_value(pct, _STATES.get(st, State.UNKNOWN), in_band_pct=in_band, hint=self._hints.get(c, ""))
             if self.traces.due(end + 1):  # the envelope moves on one strided point at a time (~11 a second)
                 index, data = ring.latest_strided(self.traces.samples, self.traces.stride(), ("percent",))
                 filtered = None
