@@ -34,13 +34,40 @@ _AMBIG_HIGH = -2  # within the hysteresis of the upper edge
 SEQUENTIAL_Z = 0.5
 
 
+# the states as plain ints: a State member looked up on the class costs an enum __getattr__ call in Python 3.11
+_UNKNOWN, _BELOW, _IN, _OVER = (int(s) for s in State)
+#: By a definite state (0-3): whether an ambiguous zone next to the lower / upper edge does not keep it (-> in band).
+_LEAVES_LOW = np.array([True, False, False, True])
+_LEAVES_HIGH = np.array([True, True, False, False])
+
+
 def _ffill(values: np.ndarray, valid: np.ndarray, initial: np.ndarray) -> np.ndarray:
     """Forward-fill ``values`` (n, ch) from rows where ``valid``; before the first, ``initial``."""
-    n = values.shape[0]
+    n, ch = values.shape
     idx = np.where(valid, np.arange(n)[:, None], -1)
     np.maximum.accumulate(idx, axis=0, out=idx)
-    out = np.take_along_axis(values, np.maximum(idx, 0), axis=0)
+    out = values[np.maximum(idx, 0), np.arange(ch)]
     return np.where(idx >= 0, out, initial[None, :])
+
+
+def _zones(p: np.ndarray, low: np.ndarray, high: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per sample: BELOW, IN or OVER when beyond the edges +- ``h``, else ambiguous at the lower or upper edge;
+    UNKNOWN where the %MVC is not finite. Each later rule overrides the earlier ones (``h`` >= 0)."""
+    zone = np.full(p.shape, _AMBIG_LOW, dtype=np.int64)
+    zone[p < low - h] = _BELOW
+    zone[p > low + h] = _IN
+    zone[p >= high - h] = _AMBIG_HIGH
+    zone[p > high + h] = _OVER
+    zone[~np.isfinite(p)] = _UNKNOWN
+    return zone
+
+
+def _settle(zone: np.ndarray, carried: np.ndarray) -> np.ndarray:
+    """The hysteresis state per sample: the last definite zone (from ``carried`` before the first); in an ambiguous
+    zone it is kept only if it borders that zone, else it is "in band"."""
+    raw = _ffill(zone, zone >= 0, carried)
+    fix = ((zone == _AMBIG_LOW) & _LEAVES_LOW[raw]) | ((zone == _AMBIG_HIGH) & _LEAVES_HIGH[raw])
+    return np.where(fix, _IN, raw)
 
 
 def as_block(percent: np.ndarray) -> np.ndarray:
@@ -62,9 +89,9 @@ class BandClassifier:
         ch = len(bands)
         self.fs = fs
         self.set_bands(bands)
-        self.raw_state = np.full(ch, int(State.UNKNOWN))  # hysteresis state of the last sample
+        self.raw_state = np.full(ch, _UNKNOWN)  # hysteresis state of the last sample
         self.run_length = np.zeros(ch, dtype=np.int64)  # how long raw_state has lasted
-        self.reported = np.full(ch, int(State.UNKNOWN))  # last reported (dwelled) state
+        self.reported = np.full(ch, _UNKNOWN)  # last reported (dwelled) state
 
     def set_bands(self, bands: Sequence[Band]) -> None:
         """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
@@ -79,19 +106,7 @@ class BandClassifier:
         n = p.shape[0]
         if n == 0:
             return np.empty((0, len(self.bands)), dtype=np.int8)
-        zone = np.full(p.shape, _AMBIG_LOW, dtype=np.int64)
-        zone[p < self.low - self.hyst] = State.BELOW
-        zone[(p > self.low + self.hyst) & (p < self.high - self.hyst)] = State.IN
-        zone[(p >= self.high - self.hyst) & (p <= self.high + self.hyst)] = _AMBIG_HIGH
-        zone[p > self.high + self.hyst] = State.OVER
-        zone[~np.isfinite(p)] = State.UNKNOWN
-        definite = zone >= 0
-        raw = _ffill(zone, definite, self.raw_state)
-        # in an ambiguous zone keep the previous state only if it borders that zone, else "in band"
-        amb_low = zone == _AMBIG_LOW
-        amb_high = zone == _AMBIG_HIGH
-        fix = (amb_low & (raw != State.BELOW) & (raw != State.IN)) | (amb_high & (raw != State.IN) & (raw != State.OVER))
-        raw = np.where(fix, int(State.IN), raw)
+        raw = _settle(_zones(p, self.low, self.high, self.hyst), self.raw_state)
         # run lengths of raw states, continuing the run carried from the last block
         change = np.empty(p.shape, dtype=bool)
         change[0] = raw[0] != self.raw_state
@@ -122,7 +137,7 @@ class SequentialClassifier:
         self.fs = fs
         self.z = z
         self.set_bands(bands)
-        self.state = np.full(len(self.bands), int(State.UNKNOWN))
+        self.state = np.full(len(self.bands), _UNKNOWN)
 
     def set_bands(self, bands: Sequence[Band]) -> None:
         """Switch to new target bands (a program's next exercise); states carry on, re-judged from the next sample."""
@@ -144,18 +159,7 @@ class SequentialClassifier:
         n = p.shape[0]
         if n == 0:
             return np.empty((0, len(self.bands)), dtype=np.int8)
-        h = self.margins(p, spread)
-        zone = np.full(p.shape, _AMBIG_LOW, dtype=np.int64)
-        zone[p < self.low - h] = State.BELOW
-        zone[(p > self.low + h) & (p < self.high - h)] = State.IN
-        zone[(p >= self.high - h) & (p <= self.high + h)] = _AMBIG_HIGH
-        zone[p > self.high + h] = State.OVER
-        zone[~np.isfinite(p)] = State.UNKNOWN
-        raw = _ffill(zone, zone >= 0, self.state)
-        fix = ((zone == _AMBIG_LOW) & (raw != State.BELOW) & (raw != State.IN)) | (
-            (zone == _AMBIG_HIGH) & (raw != State.IN) & (raw != State.OVER)
-        )
-        raw = np.where(fix, int(State.IN), raw)
+        raw = _settle(_zones(p, self.low, self.high, self.margins(p, spread)), self.state)
         self.state = raw[-1].copy()
         return raw.astype(np.int8)
 
