@@ -87,7 +87,7 @@ class QualityMonitor:
         if n >= self.size:
             self.buf[:] = x[-self.size :]
         elif n:
-            self.buf = np.roll(self.buf, -n, axis=0)
+            self.buf[:-n] = self.buf[n:]  # shifted in place (numpy copies overlapping slices correctly)
             self.buf[-n:] = x
         self.count += n
 
