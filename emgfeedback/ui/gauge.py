@@ -60,6 +60,9 @@ class MuscleGauge(QWidget):
         self._drawn_value = math.nan  # the value the bar is drawn at
         self._in_band_whole: int | None = None  # in_band_pct in whole percents, as shown
         self._bar: tuple[tuple[int, int], tuple[float, float, float, float]] | None = None  # (size, bar geometry)
+        self._kit_for: Theme | None = None  # the theme _colors and _edge_pen were made for
+        self._colors: dict[State, QColor] = {}
+        self._edge_pen = QPen()
         self._cache: QPixmap | None = None  # the static layer (see _static_layer)
         self._cache_key: tuple[object, ...] = ()
         self._numbers: dict[tuple[object, ...], QPixmap] = {}  # the number drawn, by text, colour and size
@@ -217,8 +220,18 @@ class MuscleGauge(QWidget):
         width = pix.width() / pix.devicePixelRatio()
         p.drawPixmap(QPointF(rect.center().x() - width / 2, rect.top()), pix)
 
+    def _kit(self) -> tuple[dict[State, QColor], QPen]:
+        """The theme's state colours and band-edge pen, made once per theme (each repaint uses them)."""
+        if self._kit_for is not self.theme:
+            t = self.theme
+            self._colors = {state: t.state_color(state) for state in State}
+            self._edge_pen = QPen(QColor(t.states[State.IN]), 4)
+            self._kit_for = t
+        return self._colors, self._edge_pen
+
     def paintEvent(self, event: object) -> None:
         t = self.theme
+        colors, edge_pen = self._kit()
         p = QPainter(self)
         static = self._static_layer()
         area = event.rect() if isinstance(event, QPaintEvent) else self.rect()
@@ -227,46 +240,52 @@ class MuscleGauge(QWidget):
         p.drawPixmap(QRectF(area), static, source)  # only the part being repainted
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
-        state_color = t.state_color(self.state)
+        top, bottom = area.top(), area.top() + area.height()  # what is repainted, vertically
+
+        def dirty(y0: float, y1: float) -> bool:
+            return y0 < bottom and y1 > top
+
+        state_color = colors[self.state]
         # value and state word (text is laid out even where it is clipped away, so skip what is not repainted)
-        dirty = QRectF(area)
         name_h, value_h, word_h = h * 0.08, h * 0.16, h * 0.07
-        value_rect = QRectF(0, name_h, w, value_h)
-        if value_rect.intersects(dirty):
-            self._draw_number(p, value_rect, state_color)
-        word_rect = QRectF(0, name_h + value_h, w, word_h)
-        if word_rect.intersects(dirty):
+        if dirty(name_h, name_h + value_h):
+            self._draw_number(p, QRectF(0, name_h, w, value_h), state_color)
+        if dirty(name_h + value_h, name_h + value_h + word_h):
             p.setFont(font(max(11, int(h / 32)), bold=True))
             p.setPen(state_color)
-            p.drawText(word_rect, Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
+            p.drawText(QRectF(0, name_h + value_h, w, word_h), Qt.AlignmentFlag.AlignCenter, STATE_WORDS[self.state])
         # fill up to the value
         footer = h * 0.09
-        bar = self.bar_rect()
-        y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
+        left, bar_top, bar_w, bar_h = self._bar_geometry()
+        bar_bottom = bar_top + bar_h
+        scale = bar_h / self.scale_max
         if math.isfinite(self._drawn_value):
-            y_v = self._y(bar, self._drawn_value)
+            y_v = bar_bottom - min(max(self._drawn_value, 0.0), self.scale_max) * scale
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(state_color)
-            p.drawRoundedRect(QRectF(bar.left() + 6, y_v, bar.width() - 12, bar.bottom() - y_v - 3), 5, 5)
+            p.drawRoundedRect(QRectF(left + 6, y_v, bar_w - 12, bar_bottom - y_v - 3), 5, 5)
             if self._drawn_value > self.scale_max:  # off the scale: an arrow on top
                 p.setPen(QPen(state_color, 4))
-                p.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top() + 14)
-        # band edges, over the fill
-        p.setPen(QPen(QColor(t.states[State.IN]), 4))
-        for y in (y_hi, y_lo):
-            p.drawLine(bar.left() - 10, y, bar.right() + 10, y)
+                p.drawLine(QPointF(left + bar_w / 2, bar_top - 2), QPointF(left + bar_w / 2, bar_top + 14))
+        # band edges, over the fill (where repainted)
+        p.setPen(edge_pen)
+        for edge in (self.band.high, self.band.low):
+            y = bar_bottom - min(max(edge, 0.0), self.scale_max) * scale
+            if dirty(y - 3, y + 3):
+                p.drawLine(QPointF(left - 10, y), QPointF(left + bar_w + 10, y))
         # footer: time in band during a hold, or a quality hint
-        footer_rect = QRectF(0, h - footer, w, footer)
-        if footer_rect.intersects(dirty) and (self.hint or self.in_band_pct is not None):
+        if dirty(h - footer, h) and (self.hint or self.in_band_pct is not None):
+            footer_rect = QRectF(0, h - footer, w, footer)
             p.setFont(font(max(10, int(h / 36)), bold=self.in_band_pct is not None))
             if self.hint:
-                p.setPen(QColor(t.states[State.OVER]))
+                p.setPen(colors[State.OVER])
                 p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
             else:
                 p.setPen(QColor(t.text))
                 p.drawText(footer_rect, Qt.AlignmentFlag.AlignCenter, f"in band {self.in_band_pct:.0f}% of hold")
         # a thick frame in the state colour: visible from far away (stroking it costs more than a small repaint)
-        if not QRectF(12, 12, w - 24, h - 24).contains(dirty):
+        inner = area.left() >= 12 and top >= 12 and area.left() + area.width() <= w - 12 and bottom <= h - 12
+        if not inner:
             p.setPen(QPen(state_color, 6))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(QRectF(3, 3, w - 6, h - 6), 12, 12)
