@@ -254,8 +254,6 @@ class SerialSource(Source):
             while not self._closing.is_set() and port is not None:
                 try:
                     data = port.read(port.in_waiting or 1)  # blocks (up to the port timeout) for the first byte
-                    if data and port.in_waiting:
-                        data += port.read(port.in_waiting)
                     silent = time.monotonic() - last_byte
                     if not data and self.stall_timeout > 0 and silent > self.stall_timeout:
                         raise serial.SerialException(f"no data for {silent:.1f} s, port reopened")
@@ -266,12 +264,13 @@ class SerialSource(Source):
                     last_byte = time.monotonic()
                     continue
                 if data and self._decoder is not None:
-                    last_byte = time.monotonic()
-                    woke = time.monotonic()
+                    woke = last_byte = time.monotonic()
                     self._deliver(self._decoder.feed(data), woke)
-                    # let bytes gather: one decode per READ_INTERVAL costs far less CPU than one per USB packet
+                    # let bytes gather: one decode per READ_INTERVAL costs far less CPU than one per USB packet. A
+                    # plain sleep is one system call where an Event's timed wait is a Python lock dance; a close
+                    # meanwhile is seen at the top of the loop, at most READ_INTERVAL later
                     self._cpu = time.thread_time()
-                    self._closing.wait(self.READ_INTERVAL - (time.monotonic() - woke))
+                    time.sleep(max(self.READ_INTERVAL - (time.monotonic() - woke), 0.0))
                 self._cpu = time.thread_time()
         except SourceError as exc:
             self._fatal = str(exc)
