@@ -69,6 +69,15 @@ def test_program_view_shows_the_rep_results_and_pauses_with_space(window: Dashbo
         image.save(str(DOCS / "program-view.png"))
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not window.acq.snapshot().program.paused, timeout=5000)
+    # stopped mid-exercise (Ctrl+G): the classifier has the profile's bands back, and so have the gauges and trace
+    hamstring = next(g for g in window.gauges if not g.muscle.startswith("glute_max"))
+    assert hamstring.band != glute.band  # the muscles' bands differ here, so the trace keeps the dashboard's band
+    assert window.traces is not None and window.traces.env_curves.band == (Band().low, Band().high)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.acq.snapshot().program is None, timeout=5000)
+    qtbot.waitUntil(lambda: (glute.band.low, glute.band.high) == (Band().low, Band().high), timeout=5000)
+    assert window.acq.engine is not None and window.acq.engine.classifier.bands[0] == glute.band
+    assert window.traces.env_curves.band == (Band().low, Band().high)
 
 
 def test_demo_program_renders_offscreen(tmp_path: Path) -> None:

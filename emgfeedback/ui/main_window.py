@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emgfeedback.config import Band
 from emgfeedback.errors import UserError
 from emgfeedback.feedback import HoldSummary, State
 from emgfeedback.muscles import has_synergy
@@ -36,7 +37,7 @@ from emgfeedback.ui.dashboard_profiles import ProfileActions
 from emgfeedback.ui.gauge import MuscleGauge
 from emgfeedback.ui.hold_panel import HoldTimer
 from emgfeedback.ui.private_image import save_private_image
-from emgfeedback.ui.program_panel import ProgramPanel, apply_bands, fatigue_text, pick_program
+from emgfeedback.ui.program_panel import ProgramPanel, apply_bands, common_band, fatigue_text, pick_program
 from emgfeedback.ui.sound_check import SoundCheck
 from emgfeedback.ui.speech import Speaker
 from emgfeedback.ui.status_text import quality_text, rate_text
@@ -80,6 +81,7 @@ class Dashboard(ProfileActions, QMainWindow):
         self.frame_times: list[float] = []
         self._last_status = 0.0
         self._hints: dict[int, str] = {}
+        self._default_bands: list[Band] = []
         self._built = False
         self.screenshots: list[Path] = []  # saved with Ctrl+S
         self.setWindowTitle("emgfeedback - backbend biofeedback")
@@ -212,6 +214,7 @@ class Dashboard(ProfileActions, QMainWindow):
             gauge = MuscleGauge(name, self.config.muscle_bands.get(name, self.config.band), theme=self.theme)
             self.gauges.append(gauge)
             self.gauge_row.addWidget(gauge)
+        self._default_bands = [g.band for g in self.gauges]  # shown again when no program runs
         self.traces = TraceView(
             names, self.config.band, self.acq.info.fs, theme=self.theme, seconds=float(self.settings.value("history_s", 20))
         )
@@ -266,7 +269,7 @@ class Dashboard(ProfileActions, QMainWindow):
         self.program_panel.show_view(snap.program)
         if snap.program is not None and not snap.program.done and hold is None:
             self.hold_timer.detail.setText("training program running: Space pauses it")
-        apply_bands(self.gauges, snap.program)
+        self.traces.set_band(common_band(apply_bands(self.gauges, snap.program, self._default_bands), self.config.band))
         names = self.acq.engine.names if self.acq.engine is not None else []
         self.fatigue.setText(fatigue_text(names, hold.mdf_hz, hold.mdf_change_pct) if hold is not None else "")
         if hold is not None:

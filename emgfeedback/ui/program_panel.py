@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QVBoxLayout, QWidget
 
+from emgfeedback.config import Band
 from emgfeedback.feedback import State
 from emgfeedback.muscles import short_name
 from emgfeedback.runtime.program import ProgramView, RepOutcome
@@ -138,14 +139,21 @@ class ProgramPanel(QFrame):
         self.results.setText(" &nbsp; ".join(chips) or "&nbsp;")
 
 
-def apply_bands(gauges: Sequence[MuscleGauge], view: ProgramView | None) -> None:
-    """Show each exercise's own target bands on the gauges."""
-    if view is None:
-        return
-    for gauge, band in zip(gauges, view.bands, strict=False):
+def apply_bands(gauges: Sequence[MuscleGauge], view: ProgramView | None, defaults: Sequence[Band]) -> Sequence[Band]:
+    """Show each exercise's own target bands on the gauges, and ``defaults`` (the profile's) once no program runs
+    (a program stopped mid-exercise gives the classifier its bands back, so the gauges must follow). Returns
+    the bands shown."""
+    bands = view.bands if view is not None and view.bands else defaults
+    for gauge, band in zip(gauges, bands, strict=False):
         if gauge.band != band:
             gauge.band = band
             gauge.update()
+    return bands
+
+
+def common_band(bands: Sequence[Band], fallback: Band) -> Band:
+    """The one band the trace shades: the muscles' band when they all share it, else ``fallback``."""
+    return bands[0] if bands and all(b == bands[0] for b in bands) else fallback
 
 
 def fatigue_text(names: Sequence[str], mdf_hz: Sequence[float | None], change: Sequence[float | None]) -> str:
