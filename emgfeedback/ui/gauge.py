@@ -121,9 +121,7 @@ class MuscleGauge(QWidget):
         left, top, width, height = self._bar_geometry()
         bottom = top + height
         if math.isfinite(old) and math.isfinite(new):
-            scale = height / self.scale_max
-            y_old = bottom - min(max(old, 0.0), self.scale_max) * scale
-            y_new = bottom - min(max(new, 0.0), self.scale_max) * scale
+            y_old, y_new = self._y(old), self._y(new)
             y0, y1 = min(y_old, y_new) - 24, max(y_old, y_new) + 24
         else:  # to or from unknown: the whole bar
             y0, y1 = top - 28, bottom + 24
@@ -135,9 +133,10 @@ class MuscleGauge(QWidget):
         """The number on the gauge (it trails the value by up to :data:`NUMBER_EVERY_S`)."""
         return self._text
 
-    def _y(self, rect: QRectF, pct: float) -> float:
-        frac = min(max(pct / self.scale_max, 0.0), 1.0)
-        return rect.bottom() - frac * rect.height()
+    def _y(self, pct: float) -> float:
+        """The row of ``pct`` %MVC on the bar (clamped to the scale)."""
+        _, top, _, height = self._bar_geometry()
+        return top + height - min(max(pct / self.scale_max, 0.0), 1.0) * height
 
     def bar_rect(self) -> QRectF:
         """Where the bar is drawn: below the name, value and state word, above the footer; it grows
@@ -175,14 +174,14 @@ class MuscleGauge(QWidget):
         p.setPen(QPen(QColor(t.grid), 2))
         p.setBrush(QColor(t.background))
         p.drawRoundedRect(bar, 8, 8)
-        y_hi, y_lo = self._y(bar, self.band.high), self._y(bar, self.band.low)
+        y_hi, y_lo = self._y(self.band.high), self._y(self.band.low)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(t.band_color(90))
         p.drawRect(QRectF(bar.left(), y_hi, bar.width(), y_lo - y_hi))
         p.setFont(font(max(9, int(h / 48))))
         p.setPen(QColor(t.muted))
         for pct in range(0, int(self.scale_max) + 1, 25):
-            y = self._y(bar, pct)
+            y = self._y(pct)
             p.drawText(
                 QRectF(bar.left() - 64, y - 10, 46, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{pct}"
             )
@@ -258,9 +257,8 @@ class MuscleGauge(QWidget):
         footer = h * 0.09
         left, bar_top, bar_w, bar_h = self._bar_geometry()
         bar_bottom = bar_top + bar_h
-        scale = bar_h / self.scale_max
         if math.isfinite(self._drawn_value):
-            y_v = bar_bottom - min(max(self._drawn_value, 0.0), self.scale_max) * scale
+            y_v = self._y(self._drawn_value)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(state_color)
             p.drawRoundedRect(QRectF(left + 6, y_v, bar_w - 12, bar_bottom - y_v - 3), 5, 5)
@@ -270,7 +268,7 @@ class MuscleGauge(QWidget):
         # band edges, over the fill (where repainted)
         p.setPen(edge_pen)
         for edge in (self.band.high, self.band.low):
-            y = bar_bottom - min(max(edge, 0.0), self.scale_max) * scale
+            y = self._y(edge)
             if dirty(y - 3, y + 3):
                 p.drawLine(QPointF(left - 10, y), QPointF(left + bar_w + 10, y))
         # footer: time in band during a hold, or a quality hint
